@@ -1,0 +1,131 @@
+//! Reading and writing DynamoDB attribute maps without ceremony.
+
+use crate::error::{Error, Result};
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Builds an item attribute by attribute; `None`s are left out (GSI keys must not be empty).
+#[derive(Default)]
+pub struct ItemBuilder(Item);
+
+impl ItemBuilder {
+    pub fn s(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.0
+            .insert(name.to_string(), AttributeValue::S(value.into()));
+        self
+    }
+
+    pub fn opt_s(self, name: &str, value: Option<impl Into<String>>) -> Self {
+        match value {
+            Some(v) => self.s(name, v),
+            None => self,
+        }
+    }
+
+    /// A time as `name` (ISO-8601) and `name_epoch` (seconds).
+    pub fn time(mut self, name: &str, at: DateTime<Utc>) -> Self {
+        self.0.insert(name.to_string(), AttributeValue::S(iso(at)));
+        self.0.insert(
+            format!("{name}_epoch"),
+            AttributeValue::N(at.timestamp().to_string()),
+        );
+        self
+    }
+
+    pub fn opt_time(self, name: &str, at: Option<DateTime<Utc>>) -> Self {
+        match at {
+            Some(at) => self.time(name, at),
+            None => self,
+        }
+    }
+
+    pub fn map(mut self, name: &str, values: &BTreeMap<String, String>) -> Self {
+        let map = values
+            .iter()
+            .map(|(k, v)| (k.clone(), AttributeValue::S(v.clone())))
+            .collect();
+        self.0.insert(name.to_string(), AttributeValue::M(map));
+        self
+    }
+
+    pub fn list(mut self, name: &str, items: Vec<Item>) -> Self {
+        self.0.insert(
+            name.to_string(),
+            AttributeValue::L(items.into_iter().map(AttributeValue::M).collect()),
+        );
+        self
+    }
+
+    pub fn build(self) -> Item {
+        self.0
+    }
+}
+
+pub fn iso(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Reads attributes, failing with the attribute's name when the item is not what we wrote.
+pub struct ItemReader<'a> {
+    pub item: &'a Item,
+    pub table: &'static str,
+}
+
+impl ItemReader<'_> {
+    fn corrupt(&self, name: &str, what: &str) -> Error {
+        Error::permanent(
+            "dynamodb",
+            format!("{} item attribute '{name}' {what}", self.table),
+        )
+    }
+
+    pub fn opt_s(&self, name: &str) -> Option<String> {
+        self.item.get(name).and_then(|v| v.as_s().ok()).cloned()
+    }
+
+    pub fn s(&self, name: &str) -> Result<String> {
+        self.opt_s(name)
+            .ok_or_else(|| self.corrupt(name, "is missing or not a string"))
+    }
+
+    pub fn opt_time(&self, name: &str) -> Result<Option<DateTime<Utc>>> {
+        self.opt_s(name)
+            .map(|s| {
+                DateTime::parse_from_rfc3339(&s)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| self.corrupt(name, "is not an ISO-8601 time"))
+            })
+            .transpose()
+    }
+
+    pub fn time(&self, name: &str) -> Result<DateTime<Utc>> {
+        self.opt_time(name)?
+            .ok_or_else(|| self.corrupt(name, "is missing"))
+    }
+
+    pub fn map(&self, name: &str) -> BTreeMap<String, String> {
+        match self.item.get(name) {
+            Some(AttributeValue::M(m)) => m
+                .iter()
+                .filter_map(|(k, v)| v.as_s().ok().map(|s| (k.clone(), s.clone())))
+                .collect(),
+            _ => BTreeMap::new(),
+        }
+    }
+
+    pub fn list(&self, name: &str) -> Vec<&Item> {
+        match self.item.get(name) {
+            Some(AttributeValue::L(items)) => items.iter().filter_map(|v| v.as_m().ok()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn parsed<T: std::str::FromStr>(&self, name: &str) -> Result<T> {
+        self.s(name)?
+            .parse()
+            .map_err(|_| self.corrupt(name, "has an unknown value"))
+    }
+}

@@ -1,0 +1,15 @@
+//! DynamoDB adapters. Attribute names are chosen to read well in the console; every time is
+//! stored twice: ISO-8601 (`*_at`) for people, epoch seconds (`*_at_epoch`) for TTL and indexes.
+
+mod alerts;
+mod item;
+mod people;
+mod snoozes;
+
+pub use alerts::DynamoAlerts;
+pub use people::DynamoDirectory;
+pub use snoozes::DynamoSnoozes;
+
+/// Index names, shared with template.yaml (a test checks they agree).
+pub const INDEX_BY_STATUS_DUE: &str = "by_status_due";
+pub const INDEX_BY_USER: &str = "by_user";

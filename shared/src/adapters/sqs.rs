@@ -1,0 +1,35 @@
+//! The work queue on SQS.
+
+use super::aws_error;
+use crate::core::work::WorkItem;
+use crate::error::Result;
+use crate::ports::WorkQueue;
+use async_trait::async_trait;
+
+pub struct SqsWorkQueue {
+    client: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+impl SqsWorkQueue {
+    pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
+        SqsWorkQueue {
+            client,
+            queue_url: queue_url.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl WorkQueue for SqsWorkQueue {
+    async fn send(&self, item: &WorkItem) -> Result<()> {
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(item.to_json())
+            .send()
+            .await
+            .map_err(|e| aws_error("sqs", e))?;
+        Ok(())
+    }
+}

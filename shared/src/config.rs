@@ -1,0 +1,286 @@
+//! Configuration, read and checked once per cold start. Two parts:
+//! - the environment (table names, queue, secret id, limits), set by template.yaml;
+//! - the config file (rules, identity mapping, redaction, source mappings), built into the
+//!   bundle from `config/securitybot.toml`, or read from `SECURITYBOT_CONFIG` when set.
+//!
+//! Every problem is collected and reported at once, each naming the variable or setting.
+
+use crate::core::identity::IdentityConfig;
+use crate::core::redact::Redactor;
+use crate::core::rules::{Defaults, RuleBook, RuleOverrides};
+use crate::error::{Error, Result};
+use crate::intake::formats::mapping::SourceMappings;
+use crate::intake::webhook::WebhookLimits;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// The config file shipped in the bundle.
+pub const BUNDLED_CONFIG: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../config/securitybot.toml"
+));
+
+/// Reads environment variables, collecting every problem instead of stopping at the first.
+pub struct EnvReader<F: Fn(&str) -> Option<String>> {
+    lookup: F,
+    problems: Vec<String>,
+}
+
+impl EnvReader<fn(&str) -> Option<String>> {
+    pub fn from_process() -> Self {
+        EnvReader::new(|name| std::env::var(name).ok())
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> EnvReader<F> {
+    pub fn new(lookup: F) -> Self {
+        EnvReader {
+            lookup,
+            problems: Vec::new(),
+        }
+    }
+
+    fn value(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn required(&mut self, name: &str) -> String {
+        self.value(name).unwrap_or_else(|| {
+            self.problems.push(format!("{name} is not set"));
+            String::new()
+        })
+    }
+
+    pub fn optional(&self, name: &str) -> Option<String> {
+        self.value(name)
+    }
+
+    pub fn number<T: FromStr + PartialOrd + std::fmt::Display + Copy>(
+        &mut self,
+        name: &str,
+        default: T,
+        min: T,
+        max: T,
+    ) -> T {
+        let Some(text) = self.value(name) else {
+            return default;
+        };
+        match text.parse::<T>() {
+            Ok(n) if n >= min && n <= max => n,
+            _ => {
+                self.problems.push(format!(
+                    "{name} must be a number from {min} to {max} (got '{text}')"
+                ));
+                default
+            }
+        }
+    }
+
+    pub fn finish(self) -> Result<()> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Config(self.problems.join("; ")))
+        }
+    }
+}
+
+/// Where the shared resources are: names and URLs from the stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resources {
+    pub alerts_table: String,
+    pub snoozes_table: String,
+    pub people_table: String,
+    pub work_queue_url: String,
+    pub secret_id: String,
+}
+
+impl Resources {
+    pub fn read<F: Fn(&str) -> Option<String>>(env: &mut EnvReader<F>) -> Self {
+        Resources {
+            alerts_table: env.required("ALERTS_TABLE"),
+            snoozes_table: env.required("SNOOZES_TABLE"),
+            people_table: env.required("PEOPLE_TABLE"),
+            work_queue_url: env.required("WORK_QUEUE_URL"),
+            secret_id: env.required("SECRET_ID"),
+        }
+    }
+}
+
+/// Everything the ingest function needs from its environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestSettings {
+    pub resources: Resources,
+    pub limits: WebhookLimits,
+    pub retention_days: i64,
+    pub config_path: Option<String>,
+}
+
+impl IngestSettings {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(mut env: EnvReader<F>) -> Result<Self> {
+        let defaults = WebhookLimits::default();
+        let settings = IngestSettings {
+            resources: Resources::read(&mut env),
+            limits: WebhookLimits {
+                max_body_bytes: env.number(
+                    "MAX_BODY_BYTES",
+                    defaults.max_body_bytes,
+                    1024,
+                    6 * 1024 * 1024,
+                ),
+                max_batch: env.number("MAX_BATCH", defaults.max_batch, 1, 1000),
+                signature_tolerance_seconds: env.number(
+                    "SIGNATURE_TOLERANCE_SECONDS",
+                    defaults.signature_tolerance_seconds,
+                    30,
+                    3600,
+                ),
+            },
+            retention_days: env.number("ALERT_RETENTION_DAYS", 180, 1, 3650),
+            config_path: env.optional("SECURITYBOT_CONFIG"),
+        };
+        env.finish()?;
+        Ok(settings)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactionConfig {
+    /// Extra regular expressions; the built-in ones are always on.
+    #[serde(default)]
+    pub patterns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    identity: IdentityConfig,
+    #[serde(default)]
+    redaction: RedactionConfig,
+    #[serde(default)]
+    defaults: Defaults,
+    #[serde(default)]
+    rules: BTreeMap<String, RuleOverrides>,
+    #[serde(default)]
+    sources: SourceMappings,
+}
+
+/// The checked contents of the config file.
+#[derive(Debug, Clone)]
+pub struct BotConfig {
+    pub identity: IdentityConfig,
+    pub redactor: Redactor,
+    pub rules: RuleBook,
+    pub sources: SourceMappings,
+}
+
+impl BotConfig {
+    /// The file at `path`, or the bundled one.
+    pub fn load(path: Option<&str>) -> Result<Self> {
+        match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Error::Config(format!("SECURITYBOT_CONFIG: cannot read {path}: {e}"))
+                })?;
+                Self::parse(&text, path)
+            }
+            None => Self::parse(BUNDLED_CONFIG, "the bundled config/securitybot.toml"),
+        }
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let file: ConfigFile =
+            toml::from_str(text).map_err(|e| Error::Config(format!("{origin}: {e}")))?;
+        let rules = RuleBook {
+            defaults: file.defaults,
+            rules: file.rules,
+        };
+        let mut problems = rules.problems();
+        let redactor = Redactor::new(&file.redaction.patterns)
+            .map_err(|e| problems.push(e))
+            .ok();
+        match redactor {
+            Some(redactor) if problems.is_empty() => Ok(BotConfig {
+                identity: file.identity,
+                redactor,
+                rules,
+                sources: file.sources,
+            }),
+            _ => Err(Error::Config(format!("{origin}: {}", problems.join("; ")))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> EnvReader<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        EnvReader::new(move |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn every_missing_or_bad_variable_is_named_at_once() {
+        let err =
+            IngestSettings::from_env(env(&[("ALERTS_TABLE", "a"), ("MAX_BODY_BYTES", "lots")]))
+                .unwrap_err();
+        let text = err.to_string();
+        for name in [
+            "SNOOZES_TABLE is not set",
+            "PEOPLE_TABLE",
+            "WORK_QUEUE_URL",
+            "SECRET_ID",
+            "MAX_BODY_BYTES must be a number from 1024 to 6291456 (got 'lots')",
+        ] {
+            assert!(text.contains(name), "{name} not in {text}");
+        }
+        assert!(!text.contains("ALERTS_TABLE"));
+    }
+
+    #[test]
+    fn a_complete_environment_reads_with_defaults() {
+        let s = IngestSettings::from_env(env(&[
+            ("ALERTS_TABLE", "a"),
+            ("SNOOZES_TABLE", "s"),
+            ("PEOPLE_TABLE", "p"),
+            ("WORK_QUEUE_URL", "q"),
+            ("SECRET_ID", "x"),
+        ]))
+        .unwrap();
+        assert_eq!(s.limits, WebhookLimits::default());
+        assert_eq!(s.retention_days, 180);
+    }
+
+    #[test]
+    fn the_bundled_config_is_valid_and_bad_files_are_explained() {
+        let config = BotConfig::load(None).expect("bundled config must load");
+        assert!(
+            !config.rules.rules.is_empty(),
+            "the bundle documents some rules"
+        );
+        let err = BotConfig::parse("[rules.x]\nreminder_minutes = 99\ndeadline_minutes = 10\n[redaction]\npatterns = [\"(\"]\n", "test.toml").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("test.toml")
+                && text.contains("rules.x")
+                && text.contains("redaction.patterns[0]"),
+            "{text}"
+        );
+        assert!(
+            BotConfig::parse("[rulez]\n", "t")
+                .unwrap_err()
+                .to_string()
+                .contains("rulez")
+        );
+    }
+}

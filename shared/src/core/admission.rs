@@ -1,0 +1,202 @@
+//! What to do with a newly received alert, decided from facts gathered by the caller.
+
+use super::alert::{Alert, AlertId};
+use super::record::AlertRecord;
+use super::redact::Redactor;
+use super::snooze::Snooze;
+use super::state::{AuditEntry, EscalationReason, Status};
+use chrono::{DateTime, Duration, Utc};
+
+/// Everything the decision depends on, looked up before deciding.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The person's email, if the alert's user could be mapped.
+    pub user: Option<String>,
+    /// An active snooze covering this alert's scope, if any.
+    pub snooze: Option<Snooze>,
+    pub never_contact: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Ask the person over chat.
+    Ask,
+    /// Nobody to ask: straight to the security team.
+    Escalate(EscalationReason),
+    /// Covered by an earlier verified Yes.
+    Snoozed { by: AlertId },
+}
+
+/// Snoozes win over the never-contact list because they exist only after that very person
+/// verified a Yes; an unmappable person has no snooze to match.
+pub fn decide(facts: &Facts) -> Decision {
+    if facts.user.is_none() {
+        return Decision::Escalate(EscalationReason::UnmappableUser);
+    }
+    if let Some(snooze) = &facts.snooze {
+        return Decision::Snoozed {
+            by: snooze.confirmed_alert.clone(),
+        };
+    }
+    if facts.never_contact {
+        return Decision::Escalate(EscalationReason::NeverContact);
+    }
+    Decision::Ask
+}
+
+/// Everything needed to turn a decision into the record to store.
+pub struct Admission<'a> {
+    pub alert: &'a Alert,
+    pub raw: String,
+    pub received_via: &'a str,
+    pub now: DateTime<Utc>,
+    pub retention: Duration,
+    pub redactor: &'a Redactor,
+}
+
+impl Admission<'_> {
+    pub fn record(self, facts: &Facts, decision: &Decision) -> AlertRecord {
+        let (status, reason, snoozed_by, note) = match decision {
+            Decision::Ask => (
+                Status::Received,
+                None,
+                None,
+                "received; will ask the person".to_string(),
+            ),
+            Decision::Escalate(reason) => (
+                Status::Unroutable,
+                Some(*reason),
+                None,
+                format!("received; escalating: {reason}"),
+            ),
+            Decision::Snoozed { by } => (
+                Status::Snoozed,
+                None,
+                Some(by.clone()),
+                format!("covered by the snooze from {by}"),
+            ),
+        };
+        let mut alert = self.alert.clone();
+        redact_alert(&mut alert, self.redactor);
+        // Pending hand-offs are due at once: if the queue send is lost, the scheduler finds
+        // the record through the status/due index and sends it again.
+        let due_at = matches!(status, Status::Received | Status::Unroutable).then_some(self.now);
+        AlertRecord {
+            id: self.alert.id(),
+            alert,
+            user: facts.user.clone(),
+            status,
+            escalation_reason: reason,
+            snoozed_by,
+            received_at: self.now,
+            due_at,
+            expires_at: self.now + self.retention,
+            raw: self.raw,
+            received_via: self.received_via.to_string(),
+            queued_at: None,
+            history: vec![AuditEntry {
+                at: self.now,
+                actor: self.received_via.to_string(),
+                status,
+                note,
+            }],
+        }
+    }
+}
+
+/// Masks secrets everywhere chat text may come from. The id is derived before this, from the
+/// unredacted alert, so redaction changes never break deduplication.
+fn redact_alert(alert: &mut Alert, redactor: &Redactor) {
+    alert.title = redactor.redact(&alert.title).into_owned();
+    alert.description = redactor.redact(&alert.description).into_owned();
+    for value in alert.context.values_mut() {
+        *value = redactor.redact(value).into_owned();
+    }
+    if let Some(link) = &alert.link {
+        alert.link = Some(redactor.redact(link).into_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::alert::tests::sample;
+    use crate::core::snooze::SnoozeScope;
+
+    fn snooze() -> Snooze {
+        let a = sample();
+        Snooze {
+            scope: SnoozeScope::of(&a, "alice@example.com", &["host".into()]).unwrap(),
+            confirmed_alert: AlertId::from_stored("al_confirmed"),
+            created_at: a.occurred_at,
+            expires_at: a.occurred_at + Duration::hours(1),
+        }
+    }
+
+    #[test]
+    fn decisions_follow_the_brief() {
+        let user = Some("alice@example.com".to_string());
+        assert_eq!(
+            decide(&Facts {
+                user: user.clone(),
+                ..Facts::default()
+            }),
+            Decision::Ask
+        );
+        assert_eq!(
+            decide(&Facts {
+                user: None,
+                never_contact: true,
+                ..Facts::default()
+            }),
+            Decision::Escalate(EscalationReason::UnmappableUser)
+        );
+        assert_eq!(
+            decide(&Facts {
+                user: user.clone(),
+                never_contact: true,
+                ..Facts::default()
+            }),
+            Decision::Escalate(EscalationReason::NeverContact)
+        );
+        assert_eq!(
+            decide(&Facts {
+                user,
+                snooze: Some(snooze()),
+                never_contact: false
+            }),
+            Decision::Snoozed {
+                by: AlertId::from_stored("al_confirmed")
+            }
+        );
+    }
+
+    #[test]
+    fn the_record_is_redacted_but_keeps_the_raw_payload_and_the_original_id() {
+        let mut alert = sample();
+        alert
+            .context
+            .insert("command".into(), "mysql password=hunter2".into());
+        let redactor = Redactor::new(&[]).unwrap();
+        let facts = Facts {
+            user: Some("alice@example.com".into()),
+            ..Facts::default()
+        };
+        let record = Admission {
+            alert: &alert,
+            raw: r#"{"command":"mysql password=hunter2"}"#.into(),
+            received_via: "webhook:test",
+            now: alert.occurred_at,
+            retention: Duration::days(90),
+            redactor: &redactor,
+        }
+        .record(&facts, &decide(&facts));
+        assert_eq!(record.id, alert.id());
+        assert_eq!(record.alert.context["command"], "mysql password=[REDACTED]");
+        assert!(record.raw.contains("hunter2"));
+        assert_eq!(record.status, Status::Received);
+        assert_eq!(record.due_at, Some(alert.occurred_at));
+        assert_eq!(record.history.len(), 1);
+        assert_eq!(record.expires_at - record.received_at, Duration::days(90));
+    }
+}

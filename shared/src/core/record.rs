@@ -1,0 +1,44 @@
+//! An alert as stored: the (redacted) alert, who it is about, where it is in its lifecycle,
+//! and the audit trail of how it got there.
+
+use super::alert::{Alert, AlertId};
+use super::state::{AuditEntry, EscalationReason, Status};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRecord {
+    pub id: AlertId,
+    /// The alert with secrets masked: this is what Slack messages are built from.
+    pub alert: Alert,
+    /// The mapped email of the person to ask, when there is one.
+    pub user: Option<String>,
+    pub status: Status,
+    pub escalation_reason: Option<EscalationReason>,
+    /// For snoozed alerts: the confirmed alert whose snooze covers this one.
+    pub snoozed_by: Option<AlertId>,
+    pub received_at: DateTime<Utc>,
+    /// When the scheduler should next look at this alert (reminder, deadline, or a stuck
+    /// hand-off to the queue); `None` once nothing is pending.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Retention: DynamoDB's TTL deletes the record after this.
+    pub expires_at: DateTime<Utc>,
+    /// The payload exactly as received, for the team's investigations. Never sent to chat.
+    pub raw: String,
+    /// Which credential delivered it ("webhook:<key id>"), for the audit trail.
+    pub received_via: String,
+    /// Set once the work item is on the queue; absent means the hand-off is still owed.
+    pub queued_at: Option<DateTime<Utc>>,
+    pub history: Vec<AuditEntry>,
+}
+
+impl AlertRecord {
+    /// The work this record still owes the queue, if any.
+    pub fn pending_action(&self) -> Option<super::work::Action> {
+        use super::work::Action;
+        match self.status {
+            Status::Received => Some(Action::Ask),
+            Status::Unroutable => Some(Action::Escalate),
+            _ => None,
+        }
+    }
+}

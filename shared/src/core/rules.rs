@@ -1,0 +1,242 @@
+//! Per-rule settings: how urgent a rule is, how long a verified Yes snoozes its repeats and
+//! what context scopes that snooze, when to remind and when to escalate, and whether Yes needs
+//! a second factor. Rules not listed get the defaults.
+
+use super::alert::Severity;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Deadlines by severity, in minutes. Minutes, not hours: silence must reach the team fast.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineTable {
+    pub low: u32,
+    pub medium: u32,
+    pub high: u32,
+    pub critical: u32,
+}
+
+impl DeadlineTable {
+    pub fn for_severity(&self, severity: Severity) -> u32 {
+        match severity {
+            Severity::Low => self.low,
+            Severity::Medium => self.medium,
+            Severity::High => self.high,
+            Severity::Critical => self.critical,
+        }
+    }
+}
+
+impl Default for DeadlineTable {
+    fn default() -> Self {
+        DeadlineTable {
+            low: 240,
+            medium: 60,
+            high: 30,
+            critical: 15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    #[serde(default = "default_severity")]
+    pub severity: Severity,
+    #[serde(default = "yes")]
+    pub require_second_factor: bool,
+    #[serde(default = "default_snooze_max")]
+    pub snooze_max_minutes: u32,
+    #[serde(default = "default_scope")]
+    pub snooze_scope: Vec<String>,
+    #[serde(default)]
+    pub deadline_minutes: DeadlineTable,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            severity: default_severity(),
+            require_second_factor: true,
+            snooze_max_minutes: default_snooze_max(),
+            snooze_scope: default_scope(),
+            deadline_minutes: DeadlineTable::default(),
+        }
+    }
+}
+
+fn default_severity() -> Severity {
+    Severity::Medium
+}
+fn yes() -> bool {
+    true
+}
+fn default_snooze_max() -> u32 {
+    240
+}
+fn default_scope() -> Vec<String> {
+    vec!["host".to_string()]
+}
+
+/// What a rule overrides; anything left out falls back to [`Defaults`].
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleOverrides {
+    pub severity: Option<Severity>,
+    pub require_second_factor: Option<bool>,
+    pub snooze_max_minutes: Option<u32>,
+    pub snooze_scope: Option<Vec<String>>,
+    pub deadline_minutes: Option<u32>,
+    pub reminder_minutes: Option<u32>,
+}
+
+/// The settings in force for one alert's rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleSettings {
+    /// Used when the alert itself carries no severity.
+    pub severity: Severity,
+    pub require_second_factor: bool,
+    /// The longest snooze a person may choose after a verified Yes. 0 disables snoozing.
+    pub snooze_max_minutes: u32,
+    /// Context fields that must match for a snooze to cover a repeat (e.g. the host).
+    pub snooze_scope: Vec<String>,
+    overrides_deadline: Option<u32>,
+    overrides_reminder: Option<u32>,
+    deadlines: DeadlineTable,
+}
+
+impl RuleSettings {
+    /// Minutes from asking to escalating for silence.
+    pub fn deadline_minutes(&self, severity: Severity) -> u32 {
+        self.overrides_deadline
+            .unwrap_or_else(|| self.deadlines.for_severity(severity))
+    }
+
+    /// Minutes from asking to the one polite reminder: the rule's own, or half the deadline.
+    pub fn reminder_minutes(&self, severity: Severity) -> u32 {
+        self.overrides_reminder
+            .unwrap_or_else(|| self.deadline_minutes(severity) / 2)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleBook {
+    #[serde(default)]
+    pub defaults: Defaults,
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleOverrides>,
+}
+
+impl RuleBook {
+    pub fn settings_for(&self, rule: &str) -> RuleSettings {
+        match self.rules.get(rule) {
+            Some(overrides) => self.apply(overrides.clone()),
+            None => self.apply(RuleOverrides::default()),
+        }
+    }
+
+    fn apply(&self, o: RuleOverrides) -> RuleSettings {
+        let d = &self.defaults;
+        RuleSettings {
+            severity: o.severity.unwrap_or(d.severity),
+            require_second_factor: o.require_second_factor.unwrap_or(d.require_second_factor),
+            snooze_max_minutes: o.snooze_max_minutes.unwrap_or(d.snooze_max_minutes),
+            snooze_scope: o.snooze_scope.unwrap_or_else(|| d.snooze_scope.clone()),
+            overrides_deadline: o.deadline_minutes,
+            overrides_reminder: o.reminder_minutes,
+            deadlines: d.deadline_minutes.clone(),
+        }
+    }
+
+    /// Every problem with the book, each naming the rule and setting, so an operator can fix
+    /// them all in one deploy.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let names = std::iter::once("defaults".to_string())
+            .chain(self.rules.keys().map(|name| format!("rules.{name}")));
+        let settings = std::iter::once(self.apply(RuleOverrides::default()))
+            .chain(self.rules.values().map(|o| self.apply(o.clone())));
+        for (name, s) in names.zip(settings) {
+            for severity in Severity::ALL {
+                let deadline = s.deadline_minutes(severity);
+                let reminder = s.reminder_minutes(severity);
+                if deadline == 0 {
+                    problems.push(format!(
+                        "{name}: deadline for {severity} alerts must be at least 1 minute"
+                    ));
+                } else if reminder >= deadline {
+                    problems.push(format!(
+                        "{name}: reminder_minutes ({reminder}) must be less than the deadline ({deadline}) for {severity} alerts"
+                    ));
+                }
+            }
+            if s.snooze_max_minutes > 60 * 24 * 30 {
+                problems.push(format!(
+                    "{name}: snooze_max_minutes must be at most 43200 (30 days)"
+                ));
+            }
+            if s.snooze_scope.iter().any(|field| field.trim().is_empty()) {
+                problems.push(format!("{name}: snooze_scope has an empty field name"));
+            }
+        }
+        problems.dedup();
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn book(toml_text: &str) -> RuleBook {
+        toml::from_str(toml_text).expect("valid rule book")
+    }
+
+    #[test]
+    fn unlisted_rules_get_the_defaults_and_deadlines_follow_severity() {
+        let b = RuleBook::default();
+        let s = b.settings_for("anything");
+        assert_eq!(s.severity, Severity::Medium);
+        assert!(s.require_second_factor);
+        assert_eq!(s.deadline_minutes(Severity::Critical), 15);
+        assert_eq!(s.deadline_minutes(Severity::Low), 240);
+        assert_eq!(s.reminder_minutes(Severity::High), 15);
+    }
+
+    #[test]
+    fn a_rule_overrides_only_what_it_lists() {
+        let b = book(
+            r#"
+            [defaults]
+            snooze_scope = ["host", "command"]
+            [rules.nmap]
+            deadline_minutes = 20
+            reminder_minutes = 5
+            require_second_factor = false
+            "#,
+        );
+        let s = b.settings_for("nmap");
+        assert_eq!(s.deadline_minutes(Severity::Low), 20);
+        assert_eq!(s.reminder_minutes(Severity::Low), 5);
+        assert!(!s.require_second_factor);
+        assert_eq!(s.snooze_scope, vec!["host", "command"]);
+        assert!(b.problems().is_empty());
+    }
+
+    #[test]
+    fn problems_name_the_rule_and_setting() {
+        let b = book("[rules.sudo]\ndeadline_minutes = 10\nreminder_minutes = 10\n");
+        let problems = b.problems();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("rules.sudo: reminder_minutes (10)")),
+            "{problems:?}"
+        );
+        assert!(
+            toml::from_str::<RuleBook>("[rules.x]\ndeadline = 3\n").is_err(),
+            "typos are refused"
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! The alert lifecycle. Every change of status goes through [`Status::can_become`], and the
+//! store makes each one a conditional write on the current status, so a redelivered message,
+//! a double click or a Slack retry can never move an alert twice.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Stored, waiting for the notifier to ask the person.
+    Received,
+    /// The DM went out; waiting for Yes or No.
+    Asked,
+    /// A reminder went out; the deadline still stands.
+    Reminded,
+    /// The person said Yes; waiting for their second factor.
+    AwaitingSecondFactor,
+    /// Yes, verified. Final.
+    Confirmed,
+    /// Covered by an earlier verified Yes in the same scope. Final.
+    Snoozed,
+    /// Nobody to ask (unknown person, never-contact list): waiting to be posted to the team.
+    Unroutable,
+    /// Posted to (or being posted to) the security team; waiting for them to close it.
+    Escalated,
+    /// The team has seen it and is on it.
+    Acknowledged,
+    /// Closed by the team: it was fine.
+    ResolvedBenign,
+    /// Closed by the team: it was an incident.
+    Incident,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Asked => "asked",
+            Status::Reminded => "reminded",
+            Status::AwaitingSecondFactor => "awaiting_second_factor",
+            Status::Confirmed => "confirmed",
+            Status::Snoozed => "snoozed",
+            Status::Unroutable => "unroutable",
+            Status::Escalated => "escalated",
+            Status::Acknowledged => "acknowledged",
+            Status::ResolvedBenign => "resolved_benign",
+            Status::Incident => "incident",
+        }
+    }
+
+    /// The edges of the lifecycle. Anything not listed is refused.
+    pub fn can_become(self, next: Status) -> bool {
+        use Status::*;
+        matches!(
+            (self, next),
+            (Received, Asked | Unroutable | Escalated)
+                | (Asked, Reminded | AwaitingSecondFactor | Escalated)
+                | (Reminded, AwaitingSecondFactor | Escalated)
+                | (AwaitingSecondFactor, Confirmed | Escalated)
+                | (Unroutable, Escalated)
+                | (Escalated, Acknowledged | ResolvedBenign | Incident)
+                | (Acknowledged, ResolvedBenign | Incident)
+        )
+    }
+
+    /// Nothing more will happen to an alert in a final status.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Status::Confirmed | Status::Snoozed | Status::ResolvedBenign | Status::Incident
+        )
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        use Status::*;
+        [
+            Received,
+            Asked,
+            Reminded,
+            AwaitingSecondFactor,
+            Confirmed,
+            Snoozed,
+            Unroutable,
+            Escalated,
+            Acknowledged,
+            ResolvedBenign,
+            Incident,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+        .ok_or_else(|| format!("unknown alert status '{s}'"))
+    }
+}
+
+/// Why an alert went to the security team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationReason {
+    /// The person said it was not them.
+    Denied,
+    /// Too many wrong second-factor codes.
+    SecondFactorFailed,
+    /// Silence past the rule's deadline.
+    NoAnswer,
+    /// The source named nobody we can map to a person.
+    UnmappableUser,
+    /// The person is on the never-contact list.
+    NeverContact,
+    /// The person is not in the chat workspace.
+    UnknownInChat,
+    /// Yes without the second factor the rule requires (not enrolled).
+    UnverifiedYes,
+}
+
+impl EscalationReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationReason::Denied => "denied",
+            EscalationReason::SecondFactorFailed => "second_factor_failed",
+            EscalationReason::NoAnswer => "no_answer",
+            EscalationReason::UnmappableUser => "unmappable_user",
+            EscalationReason::NeverContact => "never_contact",
+            EscalationReason::UnknownInChat => "unknown_in_chat",
+            EscalationReason::UnverifiedYes => "unverified_yes",
+        }
+    }
+}
+
+impl fmt::Display for EscalationReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One line of an alert's audit trail: who moved it where, when and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// "securitybot", "webhook:<key id>", "slack:<user id>"...
+    pub actor: String,
+    pub status: Status,
+    pub note: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Status::*;
+
+    #[test]
+    fn the_happy_path_is_allowed() {
+        assert!(Received.can_become(Asked));
+        assert!(Asked.can_become(AwaitingSecondFactor));
+        assert!(AwaitingSecondFactor.can_become(Confirmed));
+        assert!(Asked.can_become(Reminded));
+        assert!(Reminded.can_become(Escalated));
+        assert!(Escalated.can_become(Acknowledged));
+        assert!(Acknowledged.can_become(ResolvedBenign));
+    }
+
+    #[test]
+    fn final_states_go_nowhere_and_nothing_skips_the_second_factor() {
+        for next in [Received, Asked, Escalated, Confirmed] {
+            assert!(!Confirmed.can_become(next));
+            assert!(!Snoozed.can_become(next));
+        }
+        assert!(!Asked.can_become(Confirmed), "a click alone never confirms");
+        assert!(!Received.can_become(Received));
+        assert!(!Reminded.can_become(Reminded), "one reminder only");
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in [Received, AwaitingSecondFactor, ResolvedBenign, Incident] {
+            assert_eq!(s.as_str().parse::<Status>(), Ok(s));
+        }
+        assert!("bogus".parse::<Status>().is_err());
+    }
+}

@@ -1,0 +1,71 @@
+//! One error type for the whole crate. Every variant knows whether trying again can help,
+//! so handlers can tell Lambda/SQS to retry (transient) or give up and dead-letter (permanent).
+
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    /// Configuration is missing or wrong; the function cannot work until an operator fixes it.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// Input we will never accept, whatever happens next.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// A dependency failed in a way that may succeed on a later try (throttling, timeouts, 5xx).
+    #[error("{service} is unavailable: {message}")]
+    Transient {
+        service: &'static str,
+        message: String,
+    },
+    /// A dependency refused the request for good (access denied, missing resource, bad request).
+    #[error("{service} refused the request: {message}")]
+    Permanent {
+        service: &'static str,
+        message: String,
+    },
+}
+
+impl Error {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Transient { .. })
+    }
+
+    pub fn transient(service: &'static str, message: impl Into<String>) -> Self {
+        Error::Transient {
+            service,
+            message: message.into(),
+        }
+    }
+
+    pub fn permanent(service: &'static str, message: impl Into<String>) -> Self {
+        Error::Permanent {
+            service,
+            message: message.into(),
+        }
+    }
+
+    /// The short, stable label handlers put in logs and in Lambda's `errorType`.
+    pub fn kind(&self) -> &'static str {
+        if self.is_retryable() {
+            "Retryable"
+        } else {
+            "NonRetryable"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_transient_errors_are_retryable() {
+        assert!(Error::transient("dynamodb", "throttled").is_retryable());
+        assert!(!Error::permanent("dynamodb", "no such table").is_retryable());
+        assert!(!Error::Config("x".into()).is_retryable());
+        assert!(!Error::Invalid("x".into()).is_retryable());
+        assert_eq!(Error::transient("sqs", "t").kind(), "Retryable");
+    }
+}

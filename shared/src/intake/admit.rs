@@ -1,0 +1,139 @@
+//! Admission: the one path every alert takes in, from the webhook now and the poller later.
+//! Look up the facts, decide, store once (conditional write), hand the work to the queue.
+
+use crate::core::admission::{Admission, Decision, Facts, decide};
+use crate::core::alert::{Alert, AlertId};
+use crate::core::identity::IdentityConfig;
+use crate::core::redact::Redactor;
+use crate::core::rules::RuleBook;
+use crate::core::snooze::SnoozeScope;
+use crate::core::state::{EscalationReason, Status};
+use crate::core::work::WorkItem;
+use crate::error::Result;
+use crate::ports::{AlertStore, Clock, Directory, Inserted, SnoozeStore, WorkQueue};
+use chrono::Duration;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// How long a queued alert may sit unasked before the scheduler looks at it again.
+pub const HANDOFF_RECHECK: Duration = Duration::minutes(15);
+
+/// What became of one alert, as reported to the sender.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Stored and queued: the person will be asked.
+    Ask,
+    /// Stored and queued for the security team.
+    Escalate { reason: EscalationReason },
+    /// Stored as covered by an earlier verified Yes; nobody is asked.
+    Snoozed { snoozed_by: AlertId },
+    /// Already stored by an earlier delivery; nothing new was done.
+    Duplicate { status: Status },
+}
+
+pub struct Intake {
+    pub alerts: Arc<dyn AlertStore>,
+    pub snoozes: Arc<dyn SnoozeStore>,
+    pub directory: Arc<dyn Directory>,
+    pub queue: Arc<dyn WorkQueue>,
+    pub clock: Arc<dyn Clock>,
+    pub rules: Arc<RuleBook>,
+    pub identity: IdentityConfig,
+    pub redactor: Redactor,
+    pub retention: Duration,
+}
+
+impl Intake {
+    /// Admits one alert. Safe to call again with the same alert: the second call stores nothing
+    /// and queues nothing, except to finish a hand-off an earlier call could not complete.
+    pub async fn admit(
+        &self,
+        alert: &Alert,
+        raw: String,
+        received_via: &str,
+    ) -> Result<(AlertId, Outcome)> {
+        let now = self.clock.now();
+        let facts = self.facts(alert).await?;
+        let decision = decide(&facts);
+        let record = Admission {
+            alert,
+            raw,
+            received_via,
+            now,
+            retention: self.retention,
+            redactor: &self.redactor,
+        }
+        .record(&facts, &decision);
+        let id = record.id.clone();
+        match self.alerts.insert_new(&record).await? {
+            Inserted::Created => {
+                if let Some(action) = record.pending_action() {
+                    self.hand_off(WorkItem::new(action, id.clone())).await?;
+                }
+                let outcome = match decision {
+                    Decision::Ask => Outcome::Ask,
+                    Decision::Escalate(reason) => Outcome::Escalate { reason },
+                    Decision::Snoozed { by } => Outcome::Snoozed { snoozed_by: by },
+                };
+                tracing::info!(alert_id = %id, rule = %alert.rule, ?outcome, "alert admitted");
+                Ok((id, outcome))
+            }
+            Inserted::AlreadyStored(existing) => {
+                // A delivery that stored the alert but died before queueing it left the
+                // hand-off owed; finish it now rather than wait for the scheduler's sweep.
+                if existing.queued_at.is_none()
+                    && let Some(action) = existing.pending_action()
+                {
+                    tracing::warn!(alert_id = %id, "finishing a hand-off an earlier delivery left owed");
+                    self.hand_off(WorkItem::new(action, id.clone())).await?;
+                }
+                tracing::info!(alert_id = %id, status = %existing.status, "duplicate delivery");
+                Ok((
+                    id,
+                    Outcome::Duplicate {
+                        status: existing.status,
+                    },
+                ))
+            }
+        }
+    }
+
+    async fn facts(&self, alert: &Alert) -> Result<Facts> {
+        let Some(user) = alert
+            .user
+            .as_deref()
+            .and_then(|u| self.identity.map_user(u))
+        else {
+            return Ok(Facts::default());
+        };
+        let settings = self.rules.settings_for(&alert.rule);
+        let scope = (settings.snooze_max_minutes > 0)
+            .then(|| SnoozeScope::of(alert, &user, &settings.snooze_scope))
+            .flatten();
+        let snooze = match scope {
+            Some(scope) => {
+                let now = self.clock.now();
+                self.snoozes
+                    .find(&scope.key())
+                    .await?
+                    .filter(|s| s.is_active(now) && s.scope == scope)
+            }
+            None => None,
+        };
+        let never_contact = snooze.is_none() && self.directory.is_never_contact(&user).await?;
+        Ok(Facts {
+            user: Some(user),
+            snooze,
+            never_contact,
+        })
+    }
+
+    async fn hand_off(&self, item: WorkItem) -> Result<()> {
+        self.queue.send(&item).await?;
+        let now = self.clock.now();
+        self.alerts
+            .mark_queued(&item.alert_id, now, now + HANDOFF_RECHECK)
+            .await
+    }
+}

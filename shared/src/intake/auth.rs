@@ -1,0 +1,255 @@
+//! Webhook authentication, three ways, any of several keys:
+//! - HMAC: `X-Securitybot-Timestamp: <unix seconds>` and
+//!   `X-Securitybot-Signature: v1=<hex HMAC-SHA256(key, "v1:" + timestamp + ":" + body)>`,
+//!   refused when the timestamp is further than the tolerance from now (replay window);
+//! - `Authorization: Bearer <key>`;
+//! - `?token=<key>` in the URL, for SIEMs that cannot set headers (Splunk's webhook action).
+//!
+//! Every comparison is constant-time and every key is tried, so timing tells nothing.
+
+use crate::secrets::WebhookKey;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use std::collections::HashMap;
+use subtle::ConstantTimeEq;
+
+pub const SIGNATURE_HEADER: &str = "x-securitybot-signature";
+pub const TIMESTAMP_HEADER: &str = "x-securitybot-timestamp";
+pub const TOKEN_PARAM: &str = "token";
+
+/// The credential a request presents. Holds references only; never logged.
+#[derive(Clone, Copy)]
+pub enum Credential<'a> {
+    Signature {
+        timestamp: &'a str,
+        signature: &'a str,
+    },
+    Bearer(&'a str),
+    UrlToken(&'a str),
+}
+
+impl Credential<'_> {
+    /// The mode's name, safe to log.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Credential::Signature { .. } => "hmac",
+            Credential::Bearer(_) => "bearer",
+            Credential::UrlToken(_) => "url_token",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    Missing,
+    /// A credential is there but not in a form we accept; says which part.
+    Malformed(&'static str),
+    /// The signature's timestamp is outside the replay window.
+    Expired,
+    /// No key matches.
+    Invalid,
+}
+
+impl AuthFailure {
+    /// Safe to return to the caller: says what to fix without hinting at any key.
+    pub fn message(&self) -> &'static str {
+        match self {
+            AuthFailure::Missing => {
+                "no credential: send an X-Securitybot-Signature with X-Securitybot-Timestamp, an Authorization: Bearer header, or a token URL parameter"
+            }
+            AuthFailure::Malformed(what) => what,
+            AuthFailure::Expired => {
+                "the X-Securitybot-Timestamp is outside the allowed window: check the sender's clock, and do not replay old requests"
+            }
+            AuthFailure::Invalid => "the credential does not match any webhook key",
+        }
+    }
+}
+
+/// Picks the credential from headers (lower-case names) and query parameters.
+/// A signature wins over the others: if one is sent, it alone decides.
+pub fn credential<'a>(
+    headers: &'a HashMap<String, String>,
+    query: &'a HashMap<String, String>,
+) -> Result<Credential<'a>, AuthFailure> {
+    if let Some(signature) = headers.get(SIGNATURE_HEADER) {
+        let timestamp = headers.get(TIMESTAMP_HEADER).ok_or(AuthFailure::Malformed(
+            "X-Securitybot-Signature needs an X-Securitybot-Timestamp header",
+        ))?;
+        return Ok(Credential::Signature {
+            timestamp,
+            signature,
+        });
+    }
+    if let Some(value) = headers.get("authorization") {
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthFailure::Malformed(
+                "the Authorization header must be 'Bearer <key>'",
+            ))?;
+        return Ok(Credential::Bearer(token));
+    }
+    match query.get(TOKEN_PARAM) {
+        Some(token) if !token.is_empty() => Ok(Credential::UrlToken(token)),
+        _ => Err(AuthFailure::Missing),
+    }
+}
+
+/// Returns the id of the key that matched.
+pub fn verify(
+    credential: Credential<'_>,
+    body: &[u8],
+    keys: &[WebhookKey],
+    now: DateTime<Utc>,
+    tolerance_seconds: i64,
+) -> Result<String, AuthFailure> {
+    let matched = match credential {
+        Credential::Signature {
+            timestamp,
+            signature,
+        } => {
+            let ts: i64 = timestamp.trim().parse().map_err(|_| {
+                AuthFailure::Malformed(
+                    "X-Securitybot-Timestamp must be whole seconds since 1970 (UTC)",
+                )
+            })?;
+            if (now.timestamp() - ts).abs() > tolerance_seconds {
+                return Err(AuthFailure::Expired);
+            }
+            let given = signature
+                .trim()
+                .strip_prefix("v1=")
+                .and_then(|h| hex::decode(h).ok())
+                .ok_or(AuthFailure::Malformed(
+                    "X-Securitybot-Signature must be 'v1=<hex HMAC-SHA256>'",
+                ))?;
+            first_match(keys, |key| {
+                sign(key.secret.expose().as_bytes(), timestamp.trim(), body)
+                    .ct_eq(&given)
+                    .into()
+            })
+        }
+        Credential::Bearer(token) | Credential::UrlToken(token) => first_match(keys, |key| {
+            key.secret
+                .expose()
+                .as_bytes()
+                .ct_eq(token.as_bytes())
+                .into()
+        }),
+    };
+    matched.ok_or(AuthFailure::Invalid)
+}
+
+/// The signature a sender computes; public so tests and tools sign exactly as documented.
+pub fn sign(key: &[u8], timestamp: &str, body: &[u8]) -> Vec<u8> {
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(b"v1:");
+    mac.update(timestamp.as_bytes());
+    mac.update(b":");
+    mac.update(body);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Tries every key (no early exit) and reports the first that matched.
+fn first_match(keys: &[WebhookKey], matches: impl Fn(&WebhookKey) -> bool) -> Option<String> {
+    keys.iter().fold(None, |found, key| {
+        let hit = matches(key);
+        found.or(hit.then(|| key.id.clone()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::SecretString;
+    use chrono::TimeZone;
+
+    fn keys() -> Vec<WebhookKey> {
+        vec![
+            WebhookKey {
+                id: "old".into(),
+                secret: SecretString::new("old-key"),
+            },
+            WebhookKey {
+                id: "new".into(),
+                secret: SecretString::new("new-key"),
+            },
+        ]
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000, 0).unwrap()
+    }
+
+    fn signed(
+        key: &str,
+        ts: i64,
+        body: &[u8],
+    ) -> (HashMap<String, String>, HashMap<String, String>) {
+        let sig = format!(
+            "v1={}",
+            hex::encode(sign(key.as_bytes(), &ts.to_string(), body))
+        );
+        let headers = [
+            (SIGNATURE_HEADER.to_string(), sig),
+            (TIMESTAMP_HEADER.to_string(), ts.to_string()),
+        ]
+        .into();
+        (headers, HashMap::new())
+    }
+
+    #[test]
+    fn any_current_key_signs() {
+        for key in ["old-key", "new-key"] {
+            let (h, q) = signed(key, now().timestamp() - 10, b"{}");
+            let id = verify(credential(&h, &q).unwrap(), b"{}", &keys(), now(), 300).unwrap();
+            assert_eq!(id, key.trim_end_matches("-key"));
+        }
+    }
+
+    #[test]
+    fn tampered_expired_and_unknown_signatures_fail() {
+        let (h, q) = signed("new-key", now().timestamp(), b"{}");
+        assert_eq!(
+            verify(credential(&h, &q).unwrap(), b"{ }", &keys(), now(), 300),
+            Err(AuthFailure::Invalid)
+        );
+        let (h, q) = signed("new-key", now().timestamp() - 301, b"{}");
+        assert_eq!(
+            verify(credential(&h, &q).unwrap(), b"{}", &keys(), now(), 300),
+            Err(AuthFailure::Expired)
+        );
+        let (h, q) = signed("other", now().timestamp(), b"{}");
+        assert_eq!(
+            verify(credential(&h, &q).unwrap(), b"{}", &keys(), now(), 300),
+            Err(AuthFailure::Invalid)
+        );
+    }
+
+    #[test]
+    fn bearer_and_url_tokens() {
+        let q = HashMap::new();
+        let h: HashMap<_, _> = [("authorization".to_string(), "Bearer old-key".to_string())].into();
+        assert_eq!(
+            verify(credential(&h, &q).unwrap(), b"", &keys(), now(), 300),
+            Ok("old".into())
+        );
+        let h: HashMap<_, _> = [("authorization".to_string(), "Basic abc".to_string())].into();
+        assert!(matches!(credential(&h, &q), Err(AuthFailure::Malformed(_))));
+        let h = HashMap::new();
+        let q: HashMap<_, _> = [("token".to_string(), "nope".to_string())].into();
+        assert_eq!(
+            verify(credential(&h, &q).unwrap(), b"", &keys(), now(), 300),
+            Err(AuthFailure::Invalid)
+        );
+        assert!(matches!(
+            credential(&h, &HashMap::new()),
+            Err(AuthFailure::Missing)
+        ));
+    }
+}

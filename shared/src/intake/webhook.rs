@@ -1,0 +1,204 @@
+//! The webhook, end to end, independent of Lambda: route, size, authenticate, check the
+//! content type, parse, admit each alert, answer. Each refusal is a specific status with a JSON
+//! body naming the problem, and happens before anything is stored.
+
+use super::admit::Intake;
+use super::auth::{self, AuthFailure};
+use super::formats::mapping::SourceMappings;
+use super::formats::{self, Entry, Format, ParseContext};
+use super::rejection::Rejection;
+use crate::secrets::SecretsCache;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Limits the operator can tune (environment), with safe defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookLimits {
+    pub max_body_bytes: usize,
+    pub max_batch: usize,
+    /// How far a signature's timestamp may be from now, either way.
+    pub signature_tolerance_seconds: i64,
+}
+
+impl Default for WebhookLimits {
+    fn default() -> Self {
+        WebhookLimits {
+            max_body_bytes: 256 * 1024,
+            max_batch: 100,
+            signature_tolerance_seconds: 300,
+        }
+    }
+}
+
+/// A request as the webhook needs it. Header names are lower-case.
+pub struct WebhookRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub headers: &'a HashMap<String, String>,
+    pub query: &'a HashMap<String, String>,
+    pub body: &'a [u8],
+    /// For the log line of a refused attempt.
+    pub source_ip: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl From<Rejection> for Reply {
+    fn from(r: Rejection) -> Self {
+        Reply {
+            status: r.status,
+            body: r.to_json(),
+        }
+    }
+}
+
+pub struct Webhook {
+    pub intake: Intake,
+    pub secrets: Arc<SecretsCache>,
+    pub sources: SourceMappings,
+    pub limits: WebhookLimits,
+}
+
+impl Webhook {
+    pub async fn receive(&self, req: WebhookRequest<'_>) -> Reply {
+        match self.try_receive(&req).await {
+            Ok(reply) => reply,
+            Err(rejection) => rejection.into(),
+        }
+    }
+
+    async fn try_receive(&self, req: &WebhookRequest<'_>) -> Result<Reply, Rejection> {
+        let format = Format::from_path(req.path).ok_or_else(|| {
+            Rejection::new(404, "not_found", "no such endpoint: POST to /alerts, /alerts/splunk, /alerts/grafana or /alerts/panther")
+        })?;
+        if !req.method.eq_ignore_ascii_case("POST") {
+            return Err(Rejection::new(
+                405,
+                "method_not_allowed",
+                "only POST is accepted",
+            ));
+        }
+        if req.body.len() > self.limits.max_body_bytes {
+            return Err(Rejection::new(
+                413,
+                "body_too_large",
+                format!(
+                    "the body is {} bytes; the limit is {} bytes: split the batch",
+                    req.body.len(),
+                    self.limits.max_body_bytes
+                ),
+            ));
+        }
+        let key_id = self.authenticate(req).await?;
+        let content_type = req
+            .headers
+            .get("content-type")
+            .map(String::as_str)
+            .unwrap_or("");
+        let media_type = content_type.split(';').next().unwrap_or("").trim();
+        if !media_type.eq_ignore_ascii_case("application/json") {
+            let shown = if content_type.is_empty() {
+                "none".to_string()
+            } else {
+                format!("'{}'", formats::fields::truncate(content_type, 64))
+            };
+            return Err(Rejection::new(
+                415,
+                "unsupported_media_type",
+                format!("Content-Type must be application/json (got {shown})"),
+            ));
+        }
+        let ctx = ParseContext {
+            now: self.intake.clock.now(),
+            sources: &self.sources,
+            max_batch: self.limits.max_batch,
+        };
+        let entries = formats::parse(format, req.body, &ctx)?;
+        self.admit_all(entries, &format!("webhook:{key_id}")).await
+    }
+
+    /// Checks the credential against the cached keys, and once more against freshly read ones
+    /// before refusing, so a key rotated in Secrets Manager works at once.
+    async fn authenticate(&self, req: &WebhookRequest<'_>) -> Result<String, Rejection> {
+        let refuse = |failure: AuthFailure, mode: &str| {
+            // The attempt is logged with what it was, never with what it carried.
+            tracing::warn!(mode, reason = ?failure, source_ip = req.source_ip.unwrap_or("unknown"), path = req.path, "webhook authentication refused");
+            Rejection::unauthorized(failure.message())
+        };
+        let credential = auth::credential(req.headers, req.query).map_err(|f| refuse(f, "none"))?;
+        let now = self.intake.clock.now();
+        let tolerance = self.limits.signature_tolerance_seconds;
+        let secrets = self.secrets.get().await.map_err(unavailable)?;
+        match auth::verify(
+            credential,
+            req.body,
+            &secrets.webhook_keys(),
+            now,
+            tolerance,
+        ) {
+            Ok(key_id) => Ok(key_id),
+            Err(AuthFailure::Invalid) => {
+                let fresh = self.secrets.refresh().await.map_err(unavailable)?;
+                auth::verify(credential, req.body, &fresh.webhook_keys(), now, tolerance)
+                    .map_err(|f| refuse(f, credential.mode()))
+            }
+            Err(failure) => Err(refuse(failure, credential.mode())),
+        }
+    }
+
+    async fn admit_all(&self, entries: Vec<Entry>, via: &str) -> Result<Reply, Rejection> {
+        let mut results = Vec::with_capacity(entries.len());
+        for (index, entry) in entries.into_iter().enumerate() {
+            let result = match entry {
+                Entry::Ignored { reason } => {
+                    json!({ "index": index, "outcome": "ignored", "reason": reason })
+                }
+                Entry::Alert(draft) => {
+                    let (alert, raw) = formats::finish(*draft, &self.intake.rules);
+                    let (id, outcome) = self
+                        .intake
+                        .admit(&alert, raw, via)
+                        .await
+                        .map_err(unavailable)?;
+                    let mut result = json!({ "index": index, "alert_id": id });
+                    merge(
+                        &mut result,
+                        serde_json::to_value(&outcome).expect("outcomes serialise"),
+                    );
+                    result
+                }
+            };
+            results.push(result);
+        }
+        let accepted = results
+            .iter()
+            .filter(|r| r["outcome"] != "ignored" && r["outcome"] != "duplicate")
+            .count();
+        Ok(Reply {
+            status: 202,
+            body: json!({ "accepted": accepted, "alerts": results }),
+        })
+    }
+}
+
+fn merge(into: &mut Value, from: Value) {
+    if let (Value::Object(into), Value::Object(from)) = (into, from) {
+        into.extend(from);
+    }
+}
+
+/// A dependency failed: 503 so the SIEM retries, which is safe because admission is idempotent.
+fn unavailable(error: crate::Error) -> Rejection {
+    tracing::error!(error = %error, retryable = error.is_retryable(), "webhook could not complete");
+    let status = if error.is_retryable() { 503 } else { 500 };
+    Rejection::new(
+        status,
+        "unavailable",
+        "Securitybot could not store the alert right now; please retry (redelivery is safe)",
+    )
+}

@@ -1,0 +1,176 @@
+//! The one Secrets Manager secret: webhook keys now, Slack credentials and the seed key later.
+//! Read once per container and re-read when a credential fails, so rotating a key needs no
+//! redeploy. Nothing here implements Debug in a way that could print a secret.
+
+use crate::error::{Error, Result};
+use crate::ports::SecretSource;
+use serde::Deserialize;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::RwLock;
+
+/// A secret string that never prints itself.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn new(value: impl Into<String>) -> Self {
+        SecretString(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretString(***)")
+    }
+}
+
+/// One webhook credential. Several may be valid at once so keys can be rotated without a gap.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookKey {
+    /// A name for logs and the audit trail ("splunk-prod"); never the secret itself.
+    pub id: String,
+    pub secret: SecretString,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Secrets {
+    /// The key SAM generates at deploy time, so a fresh stack works at once (id "default").
+    #[serde(default)]
+    pub webhook_key: Option<SecretString>,
+    #[serde(default)]
+    pub webhook_keys: Vec<WebhookKey>,
+}
+
+impl Secrets {
+    pub fn from_json(text: &str) -> Result<Self> {
+        // serde's message may quote the input, which is secret: keep only its position.
+        serde_json::from_str(text).map_err(|e| {
+            Error::Config(format!(
+                "the secret is not valid Securitybot JSON (line {}, column {}): expected an object with webhook_keys",
+                e.line(),
+                e.column()
+            ))
+        })
+    }
+
+    /// Every webhook key in force, the generated one first.
+    pub fn webhook_keys(&self) -> Vec<WebhookKey> {
+        self.webhook_key
+            .iter()
+            .map(|secret| WebhookKey {
+                id: "default".into(),
+                secret: secret.clone(),
+            })
+            .chain(self.webhook_keys.iter().cloned())
+            .filter(|key| !key.secret.expose().is_empty())
+            .collect()
+    }
+}
+
+/// Caches the secret per container. `refresh` re-reads it at most once per `min_refresh`, so a
+/// flood of bad credentials cannot turn into a flood of Secrets Manager calls.
+pub struct SecretsCache {
+    source: Arc<dyn SecretSource>,
+    min_refresh: Duration,
+    state: RwLock<Option<(Arc<Secrets>, Instant)>>,
+}
+
+impl SecretsCache {
+    pub fn new(source: Arc<dyn SecretSource>, min_refresh: Duration) -> Self {
+        SecretsCache {
+            source,
+            min_refresh,
+            state: RwLock::new(None),
+        }
+    }
+
+    pub async fn get(&self) -> Result<Arc<Secrets>> {
+        if let Some((secrets, _)) = self.state.read().await.as_ref() {
+            return Ok(secrets.clone());
+        }
+        self.load(None).await
+    }
+
+    /// Re-reads the secret unless it was read within `min_refresh`; returns what is current.
+    pub async fn refresh(&self) -> Result<Arc<Secrets>> {
+        self.load(Some(self.min_refresh)).await
+    }
+
+    async fn load(&self, unless_younger_than: Option<Duration>) -> Result<Arc<Secrets>> {
+        let mut state = self.state.write().await;
+        if let Some((secrets, fetched)) = state.as_ref() {
+            let fresh_enough = unless_younger_than.is_none_or(|age| fetched.elapsed() < age);
+            if fresh_enough {
+                return Ok(secrets.clone());
+            }
+        }
+        let secrets = Arc::new(self.source.fetch().await?);
+        *state = Some((secrets.clone(), Instant::now()));
+        Ok(secrets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Counting(AtomicUsize);
+
+    #[async_trait]
+    impl SecretSource for Counting {
+        async fn fetch(&self) -> Result<Secrets> {
+            let n = self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(Secrets {
+                webhook_key: Some(SecretString::new(format!("key-{n}"))),
+                ..Secrets::default()
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn caches_and_refreshes_no_more_than_allowed() {
+        let source = Arc::new(Counting(AtomicUsize::new(0)));
+        let cache = SecretsCache::new(source.clone(), Duration::from_secs(3600));
+        assert_eq!(
+            cache.get().await.unwrap().webhook_keys()[0].secret.expose(),
+            "key-0"
+        );
+        cache.get().await.unwrap();
+        cache.refresh().await.unwrap();
+        assert_eq!(
+            source.0.load(Ordering::SeqCst),
+            1,
+            "refresh within the window reuses the cache"
+        );
+
+        let eager = SecretsCache::new(source.clone(), Duration::ZERO);
+        eager.get().await.unwrap();
+        assert_eq!(
+            eager.refresh().await.unwrap().webhook_keys()[0]
+                .secret
+                .expose(),
+            "key-2"
+        );
+    }
+
+    #[test]
+    fn secrets_never_print_and_parse_errors_do_not_quote_them() {
+        let s =
+            Secrets::from_json(r#"{"webhook_keys":[{"id":"siem","secret":"hunter2"}]}"#).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert_eq!(s.webhook_keys()[0].id, "siem");
+        let err =
+            Secrets::from_json(r#"{"webhook_keys":[{"id":"siem","secret":"hunter2","x":1}]}"#)
+                .unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+}
