@@ -75,11 +75,18 @@ impl Secrets {
 }
 
 /// Caches the secret per container. `refresh` re-reads it at most once per `min_refresh`, so a
-/// flood of bad credentials cannot turn into a flood of Secrets Manager calls.
+/// flood of bad credentials cannot turn into a flood of Secrets Manager calls; the first
+/// refresh after a cold start is always allowed, so a key rotated minutes ago works at once.
 pub struct SecretsCache {
     source: Arc<dyn SecretSource>,
     min_refresh: Duration,
-    state: RwLock<Option<(Arc<Secrets>, Instant)>>,
+    state: RwLock<CacheState>,
+}
+
+#[derive(Default)]
+struct CacheState {
+    secrets: Option<Arc<Secrets>>,
+    last_refresh: Option<Instant>,
 }
 
 impl SecretsCache {
@@ -87,32 +94,34 @@ impl SecretsCache {
         SecretsCache {
             source,
             min_refresh,
-            state: RwLock::new(None),
+            state: RwLock::new(CacheState::default()),
         }
     }
 
     pub async fn get(&self) -> Result<Arc<Secrets>> {
-        if let Some((secrets, _)) = self.state.read().await.as_ref() {
+        if let Some(secrets) = &self.state.read().await.secrets {
             return Ok(secrets.clone());
         }
-        self.load(None).await
-    }
-
-    /// Re-reads the secret unless it was read within `min_refresh`; returns what is current.
-    pub async fn refresh(&self) -> Result<Arc<Secrets>> {
-        self.load(Some(self.min_refresh)).await
-    }
-
-    async fn load(&self, unless_younger_than: Option<Duration>) -> Result<Arc<Secrets>> {
         let mut state = self.state.write().await;
-        if let Some((secrets, fetched)) = state.as_ref() {
-            let fresh_enough = unless_younger_than.is_none_or(|age| fetched.elapsed() < age);
-            if fresh_enough {
-                return Ok(secrets.clone());
-            }
+        if let Some(secrets) = &state.secrets {
+            return Ok(secrets.clone());
         }
         let secrets = Arc::new(self.source.fetch().await?);
-        *state = Some((secrets.clone(), Instant::now()));
+        state.secrets = Some(secrets.clone());
+        Ok(secrets)
+    }
+
+    /// Re-reads the secret unless a refresh happened within `min_refresh`; returns what is current.
+    pub async fn refresh(&self) -> Result<Arc<Secrets>> {
+        let mut state = self.state.write().await;
+        if let (Some(secrets), Some(last)) = (&state.secrets, state.last_refresh)
+            && last.elapsed() < self.min_refresh
+        {
+            return Ok(secrets.clone());
+        }
+        let secrets = Arc::new(self.source.fetch().await?);
+        state.secrets = Some(secrets.clone());
+        state.last_refresh = Some(Instant::now());
         Ok(secrets)
     }
 }
@@ -140,25 +149,25 @@ mod tests {
     async fn caches_and_refreshes_no_more_than_allowed() {
         let source = Arc::new(Counting(AtomicUsize::new(0)));
         let cache = SecretsCache::new(source.clone(), Duration::from_secs(3600));
-        assert_eq!(
-            cache.get().await.unwrap().webhook_keys()[0].secret.expose(),
-            "key-0"
-        );
+        let first_key = |s: Arc<Secrets>| s.webhook_keys()[0].secret.expose().to_string();
+        assert_eq!(first_key(cache.get().await.unwrap()), "key-0");
         cache.get().await.unwrap();
+        assert_eq!(source.0.load(Ordering::SeqCst), 1, "get reuses the cache");
+        assert_eq!(
+            first_key(cache.refresh().await.unwrap()),
+            "key-1",
+            "the first refresh re-reads"
+        );
+        assert_eq!(
+            first_key(cache.get().await.unwrap()),
+            "key-1",
+            "and get sees the new secret"
+        );
         cache.refresh().await.unwrap();
         assert_eq!(
             source.0.load(Ordering::SeqCst),
-            1,
-            "refresh within the window reuses the cache"
-        );
-
-        let eager = SecretsCache::new(source.clone(), Duration::ZERO);
-        eager.get().await.unwrap();
-        assert_eq!(
-            eager.refresh().await.unwrap().webhook_keys()[0]
-                .secret
-                .expose(),
-            "key-2"
+            2,
+            "a second refresh within the window reuses the cache"
         );
     }
 

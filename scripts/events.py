@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Sample Function URL events for the ingest function, and HMAC signing for local use.
+
+  scripts/events.py generate          rewrite events/ingest-*.json from the bodies below
+  scripts/events.py sign FILE [KEY]   print FILE re-signed with the current time (HMAC mode)
+  scripts/events.py curl-sign KEY     read a body on stdin, print the two signature headers
+
+The signature is hex HMAC-SHA256(key, "v1:" + timestamp + ":" + body), sent as
+X-Securitybot-Signature: v1=<hex> with X-Securitybot-Timestamp: <unix seconds>.
+"""
+import hashlib, hmac, json, sys, time
+from pathlib import Path
+
+LOCAL_KEY = "local-webhook-key-change-me"  # the local stack's key (scripts/local-run.sh)
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+FIXED_TS = 1795860000  # 2026-11-28T08:00:00Z: signed samples are stale on purpose; `sign` refreshes them
+
+
+def signature(key: str, ts: str, body: str) -> str:
+    return "v1=" + hmac.new(key.encode(), f"v1:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+
+
+def event(path, body, headers=None, query=""):
+    headers = {"content-type": "application/json", "host": "abcdefghij.lambda-url.us-east-1.on.aws",
+               "user-agent": "Splunk/9.3", "x-forwarded-proto": "https", **(headers or {})}
+    params = dict(p.split("=", 1) for p in query.split("&") if p)
+    ev = {
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "abcdefghij", "domainName": headers["host"], "domainPrefix": "abcdefghij",
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.10", "userAgent": headers["user-agent"]},
+            "requestId": "8d9a2f3c-1b7e-4c55-9a61-2f0a5a3e7c11", "routeKey": "$default", "stage": "$default",
+            "time": "28/Nov/2026:08:00:00 +0000", "timeEpoch": FIXED_TS * 1000,
+        },
+        "body": body, "isBase64Encoded": False,
+    }
+    if params:
+        ev["queryStringParameters"] = params
+    return ev
+
+
+def bearer(key=LOCAL_KEY):
+    return {"authorization": f"Bearer {key}"}
+
+
+def signed(body, key=LOCAL_KEY, ts=FIXED_TS):
+    return {"x-securitybot-timestamp": str(ts), "x-securitybot-signature": signature(key, str(ts), body)}
+
+
+SUDO = {
+    "id": "elastic-7f3a9c", "source": "elastic", "rule": "sudo_root_shell", "user": "alice@example.com",
+    "title": "Interactive root shell with sudo -i", "description": "alice ran sudo -i on build-01",
+    "severity": "high", "occurred_at": "2026-11-28T07:58:12Z",
+    "context": {"host": "build-01", "command": "sudo -i", "ip": "10.1.2.3"},
+    "link": "https://siem.example.com/app/security/alerts/7f3a9c",
+}
+
+
+def bodies():
+    j = lambda v: json.dumps(v, separators=(",", ":"))
+    nmap = {**SUDO, "id": "elastic-81b2", "rule": "nmap_scan", "user": "bob", "title": "nmap scan from db-1",
+            "description": "nmap -sS 10.0.0.0/24 mysql --password=hunter2", "severity": "medium",
+            "context": {"host": "db-1", "target": "10.0.0.0/24", "command": "nmap -sS 10.0.0.0/24"}}
+    splunk = {"sid": "scheduler__admin__search__RMD5a1b2c3_at_1795859940_42", "search_name": "sudo_root_shell",
+              "app": "search", "owner": "admin", "results_link": "https://splunk.example.com:8000/app/search/@go?sid=scheduler__admin__search__RMD5a1b2c3_at_1795859940_42",
+              "result": {"_time": "1795859940", "user": "carol", "host": "web-3", "command": "sudo -i", "count": "1"}}
+    grafana = {"receiver": "securitybot", "status": "firing", "orgId": 1, "groupKey": "{}:{alertname=\"login_new_country\"}",
+               "externalURL": "https://grafana.example.com/", "version": "1",
+               "alerts": [
+                   {"status": "firing", "labels": {"alertname": "login_new_country", "user": "dave@example.com", "country": "PT", "severity": "high"},
+                    "annotations": {"summary": "Login from a new country (Portugal)", "description": "First login from PT for dave"},
+                    "startsAt": "2026-11-28T07:55:00Z", "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "5c1e7d0f9a3b2c11",
+                    "generatorURL": "https://grafana.example.com/alerting/grafana/abc/view"},
+                   {"status": "resolved", "labels": {"alertname": "login_new_country", "user": "erin@example.com", "country": "BR"},
+                    "annotations": {"summary": "Login from a new country (Brazil)"}, "startsAt": "2026-11-28T06:00:00Z",
+                    "endsAt": "2026-11-28T07:00:00Z", "fingerprint": "77aa00bb11cc22dd", "generatorURL": "https://grafana.example.com/alerting/grafana/def/view"}]}
+    panther = {"id": "AWS.Console.LoginWithoutMFA", "name": "Console login without MFA", "alertId": "b2c4e6f8a0b2c4e6f8a0b2c4e6f8a0b2",
+               "title": "Console login without MFA by frank", "severity": "HIGH", "type": "RULE",
+               "createdAt": "2026-11-28 07:59:00.000", "link": "https://acme.runpanther.net/alerts/b2c4e6f8a0b2c4e6f8a0b2c4e6f8a0b2",
+               "description": "A console login happened without MFA.", "runbook": "Ask the user.", "tags": ["AWS"], "version": "2",
+               "alertContext": {"user": "frank@example.com", "ip": "198.51.100.7", "host": "console"}}
+    return {
+        "ingest-canonical": (event("/alerts", j(SUDO), bearer())),
+        "ingest-canonical-batch": event("/alerts", j({"alerts": [SUDO, nmap]}), bearer()),
+        "ingest-canonical-hmac": event("/alerts", j(nmap), signed(j(nmap))),
+        "ingest-splunk": event("/alerts/splunk", j(splunk), query=f"token={LOCAL_KEY}"),
+        "ingest-grafana": event("/alerts/grafana", j(grafana), bearer()),
+        "ingest-panther": event("/alerts/panther", j(panther), bearer()),
+        "ingest-bad-signature": event("/alerts", j(SUDO), signed(j(SUDO), key="not-the-key", ts=FIXED_TS)),
+        "ingest-malformed": event("/alerts", '{"rule": "sudo_root_shell", "user": ', bearer()),
+        "ingest-invalid": event("/alerts", j({"alerts": [SUDO, {"rule": "nmap_scan", "title": "", "severity": "urgent"}]}), bearer()),
+    }
+
+
+def main():
+    cmd = sys.argv[1] if len(sys.argv) > 1 else ""
+    if cmd == "generate":
+        EVENTS.mkdir(exist_ok=True)
+        for name, ev in bodies().items():
+            (EVENTS / f"{name}.json").write_text(json.dumps(ev, indent=2) + "\n")
+        print(f"wrote {len(bodies())} events to {EVENTS}")
+    elif cmd == "sign" and len(sys.argv) >= 3:
+        ev = json.loads(Path(sys.argv[2]).read_text())
+        key = sys.argv[3] if len(sys.argv) > 3 else LOCAL_KEY
+        ts = str(int(time.time()))
+        ev["headers"]["x-securitybot-timestamp"] = ts
+        ev["headers"]["x-securitybot-signature"] = signature(key, ts, ev["body"])
+        print(json.dumps(ev))
+    elif cmd == "curl-sign" and len(sys.argv) == 3:
+        body = sys.stdin.read()
+        ts = str(int(time.time()))
+        print(f"X-Securitybot-Timestamp: {ts}")
+        print(f"X-Securitybot-Signature: {signature(sys.argv[2], ts, body)}")
+    else:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
