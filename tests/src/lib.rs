@@ -110,16 +110,20 @@ impl Stack {
         self.clock.now()
     }
 
+    /// Every alert item, following scan pages (a page stops at 1 MB).
     pub async fn alerts(&self) -> Vec<Item> {
-        let out = self
+        let pages = self
             .dynamodb
             .scan()
             .table_name(&self.env["ALERTS_TABLE"])
             .consistent_read(true)
-            .send()
+            .into_paginator()
+            .items()
+            .send();
+        pages
+            .collect::<Result<Vec<_>, _>>()
             .await
-            .unwrap();
-        out.items.unwrap_or_default()
+            .expect("scan the alerts table")
     }
 
     /// Takes every message off the work queue.

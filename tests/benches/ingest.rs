@@ -1,0 +1,66 @@
+//! Ingest time per alert through the real handler against moto on loopback.
+//! Run with scripts/bench.sh (it starts moto). Prints numbers; asserts nothing about speed.
+
+use securitybot_tests::*;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let stack = Stack::new("bench").await;
+    let webhook = stack.webhook();
+    let template: Value =
+        serde_json::from_str(event("ingest-canonical.json")["body"].as_str().unwrap()).unwrap();
+    let singles = 300;
+    let mut times = Vec::with_capacity(singles);
+    for i in 0..singles {
+        let mut alert = template.clone();
+        alert["id"] = format!("bench-{i}").into();
+        let request = with_body(event("ingest-canonical.json"), &alert.to_string());
+        let started = Instant::now();
+        let (status, _) = call(&webhook, &request).await;
+        times.push(started.elapsed());
+        assert_eq!(status, 202);
+    }
+    times.sort();
+    let total: Duration = times.iter().sum();
+    println!(
+        "single alerts: n={singles} mean={:.2} ms p50={:.2} ms p95={:.2} ms p99={:.2} ms ({:.0} alerts/s, one request at a time)",
+        total.as_secs_f64() * 1000.0 / singles as f64,
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        percentile(&times, 0.99),
+        singles as f64 / total.as_secs_f64()
+    );
+
+    let batches = 10;
+    let per_batch = 100;
+    let started = Instant::now();
+    for b in 0..batches {
+        let alerts: Vec<Value> = (0..per_batch)
+            .map(|i| {
+                let mut alert = template.clone();
+                alert["id"] = format!("bench-batch-{b}-{i}").into();
+                alert
+            })
+            .collect();
+        let body = serde_json::json!({ "alerts": alerts }).to_string();
+        let (status, _) = call(&webhook, &with_body(event("ingest-canonical.json"), &body)).await;
+        assert_eq!(status, 202);
+    }
+    let elapsed = started.elapsed();
+    let n = batches * per_batch;
+    println!(
+        "batches of {per_batch}: n={n} alerts in {:.2} s = {:.2} ms per alert ({:.0} alerts/s)",
+        elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1000.0 / n as f64,
+        n as f64 / elapsed.as_secs_f64()
+    );
+    let stored = stack.alerts().await.len();
+    println!("stored: {stored} alerts (expected {})", singles + n);
+}
