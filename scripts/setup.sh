@@ -18,7 +18,7 @@ want=("$MOTO" "$CFN_LINT")
 missing=()
 for req in "${want[@]}"; do
   name=${req%%==*}; name=${name%%\[*}; version=${req##*==}
-  have=$(.venv/bin/python -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')
+  have=$(.venv/bin/python -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p' || true)
   [ "$have" = "$version" ] || missing+=("$req")
 done
 if [ ${#missing[@]} -gt 0 ]; then
