@@ -19,6 +19,12 @@ pub enum Error {
         service: &'static str,
         message: String,
     },
+    /// A dependency asked us to slow down and said when to come back.
+    #[error("{service} is rate limiting us; retry after {retry_after_secs} s")]
+    RateLimited {
+        service: &'static str,
+        retry_after_secs: u64,
+    },
     /// A dependency refused the request for good (access denied, missing resource, bad request).
     #[error("{service} refused the request: {message}")]
     Permanent {
@@ -29,7 +35,7 @@ pub enum Error {
 
 impl Error {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Transient { .. })
+        matches!(self, Error::Transient { .. } | Error::RateLimited { .. })
     }
 
     pub fn transient(service: &'static str, message: impl Into<String>) -> Self {
@@ -43,6 +49,16 @@ impl Error {
         Error::Permanent {
             service,
             message: message.into(),
+        }
+    }
+
+    /// How long to wait before retrying, when the dependency said so.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 

@@ -2,8 +2,10 @@
 //! tests); handlers receive them already built, once per cold start.
 
 use crate::core::alert::AlertId;
-use crate::core::record::AlertRecord;
+use crate::core::messages::Message;
+use crate::core::record::{AlertRecord, ChatRef};
 use crate::core::snooze::Snooze;
+use crate::core::transition::Transition;
 use crate::core::work::WorkItem;
 use crate::error::Result;
 use crate::secrets::Secrets;
@@ -32,6 +34,28 @@ pub trait AlertStore: Send + Sync {
         recheck_at: DateTime<Utc>,
     ) -> Result<()>;
     async fn get(&self, id: &AlertId) -> Result<Option<AlertRecord>>;
+    /// Applies the transition if the alert is in one of its `from` statuses; returns the
+    /// updated record, or `None` when it was not (someone else got there first).
+    async fn transition(
+        &self,
+        id: &AlertId,
+        transition: &Transition,
+    ) -> Result<Option<AlertRecord>>;
+    /// Takes the right to send `what` ("ask", "escalation") for `lease`, so two deliveries of
+    /// one work item do not both post. False when another holder's lease is still running.
+    async fn claim(
+        &self,
+        id: &AlertId,
+        what: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<bool>;
+    /// Records the team post, once. False if one was already recorded.
+    async fn set_escalation_message(&self, id: &AlertId, message: &ChatRef) -> Result<bool>;
+    /// Counts one more wrong second-factor code; returns the new count.
+    async fn count_wrong_code(&self, id: &AlertId) -> Result<u32>;
+    /// How many of this person's alerts are waiting for their answer.
+    async fn open_asks(&self, user: &str) -> Result<usize>;
 }
 
 #[async_trait]
@@ -46,6 +70,59 @@ pub trait Directory: Send + Sync {
     /// Whether the security team has said never to contact this person directly.
     async fn is_never_contact(&self, user: &str) -> Result<bool>;
     async fn set_never_contact(&self, user: &str, never: bool, by: &str) -> Result<()>;
+    /// Everyone on the never-contact list (an admin look-up; scans the small people table).
+    async fn never_contact_list(&self) -> Result<Vec<String>>;
+    /// The person's chat id if we looked it up recently (the cache expires so renames heal).
+    async fn cached_chat_id(&self, user: &str, now: DateTime<Utc>) -> Result<Option<String>>;
+    async fn remember_chat_id(&self, user: &str, chat_id: &str, until: DateTime<Utc>)
+    -> Result<()>;
+}
+
+/// The chat platform (Slack today). Messages are platform-neutral; the adapter renders them.
+#[async_trait]
+pub trait Chat: Send + Sync {
+    /// The chat user id for an email, or `None` when nobody in the workspace has it.
+    async fn find_person(&self, email: &str) -> Result<Option<String>>;
+    async fn send_direct(&self, chat_user: &str, message: &Message) -> Result<ChatRef>;
+    async fn send_to_channel(&self, channel: &str, message: &Message) -> Result<ChatRef>;
+    async fn update(&self, at: &ChatRef, message: &Message) -> Result<()>;
+    /// Opens the Yes form (explanation, code, snooze) in answer to a click.
+    async fn open_answer_form(&self, trigger: &str, form: &AnswerForm) -> Result<()>;
+    /// A message only `chat_user` sees.
+    async fn whisper(&self, channel: &str, chat_user: &str, text: &str) -> Result<()>;
+}
+
+/// The form a Yes opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerForm {
+    pub alert_id: AlertId,
+    pub title: String,
+    pub needs_code: bool,
+    /// Snooze lengths to offer, in minutes (empty: no snooze choice).
+    pub snooze_choices: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    Valid,
+    Invalid,
+    /// A code that was already used (replay).
+    Replayed,
+    NotEnrolled,
+    /// Too many wrong codes for this person in the last hour.
+    LockedOut,
+}
+
+/// The second factor (TOTP today).
+#[async_trait]
+pub trait SecondFactor: Send + Sync {
+    /// Whether the person can give a code (enrolled, or enrollment started and awaiting its first code).
+    async fn can_verify(&self, user: &str) -> Result<bool>;
+    async fn verify(&self, user: &str, code: &str, now: DateTime<Utc>) -> Result<Verification>;
+    /// Starts enrollment; returns the otpauth URI to show once, or `None` if already enrolled
+    /// (only an admin reset allows a new one).
+    async fn enroll(&self, user: &str, now: DateTime<Utc>) -> Result<Option<String>>;
+    async fn reset(&self, user: &str) -> Result<()>;
 }
 
 #[async_trait]

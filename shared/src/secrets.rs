@@ -46,6 +46,15 @@ pub struct Secrets {
     pub webhook_key: Option<SecretString>,
     #[serde(default)]
     pub webhook_keys: Vec<WebhookKey>,
+    /// Slack bot token (xoxb-...), for the Web API.
+    #[serde(default)]
+    pub slack_bot_token: Option<SecretString>,
+    /// Slack's signing secret, to verify interactivity requests.
+    #[serde(default)]
+    pub slack_signing_secret: Option<SecretString>,
+    /// 32 random bytes, base64: encrypts TOTP seeds at rest.
+    #[serde(default)]
+    pub seed_encryption_key: Option<SecretString>,
 }
 
 impl Secrets {
@@ -58,6 +67,22 @@ impl Secrets {
                 e.column()
             ))
         })
+    }
+
+    /// A named part of the secret that a function cannot work without.
+    pub fn require<'a>(
+        &self,
+        value: &'a Option<SecretString>,
+        name: &str,
+    ) -> Result<&'a SecretString> {
+        value
+            .as_ref()
+            .filter(|v| !v.expose().is_empty())
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "the secret has no {name}: add it (see the README's Slack set-up)"
+                ))
+            })
     }
 
     /// Every webhook key in force, the generated one first.

@@ -1,8 +1,9 @@
 //! In-memory adapters: the same ports without AWS, for fast handler tests and local tools.
 
 use crate::core::alert::AlertId;
-use crate::core::record::AlertRecord;
+use crate::core::record::{AlertRecord, ChatRef};
 use crate::core::snooze::Snooze;
+use crate::core::transition::Transition;
 use crate::core::work::WorkItem;
 use crate::error::Result;
 use crate::ports::{AlertStore, Clock, Directory, Inserted, SecretSource, SnoozeStore, WorkQueue};
@@ -13,7 +14,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 #[derive(Default)]
-pub struct MemoryAlerts(pub Mutex<HashMap<AlertId, AlertRecord>>);
+#[allow(clippy::type_complexity)]
+pub struct MemoryAlerts(
+    pub Mutex<HashMap<AlertId, AlertRecord>>,
+    Mutex<HashMap<(AlertId, String), DateTime<Utc>>>,
+);
 
 #[async_trait]
 impl AlertStore for MemoryAlerts {
@@ -42,6 +47,73 @@ impl AlertStore for MemoryAlerts {
     async fn get(&self, id: &AlertId) -> Result<Option<AlertRecord>> {
         Ok(self.0.lock().unwrap().get(id).cloned())
     }
+
+    async fn transition(&self, id: &AlertId, t: &Transition) -> Result<Option<AlertRecord>> {
+        let mut map = self.0.lock().unwrap();
+        let Some(r) = map.get_mut(id).filter(|r| t.from.contains(&r.status)) else {
+            return Ok(None);
+        };
+        r.status = t.to;
+        r.history.push(t.audit.clone());
+        let c = t.changes.clone();
+        if let Some(due) = c.due_at {
+            r.due_at = due;
+        }
+        r.escalation_reason = c.escalation_reason.or(r.escalation_reason);
+        r.explanation = c.explanation.or(r.explanation.take());
+        r.chat_user = c.chat_user.or(r.chat_user.take());
+        r.ask_message = c.ask_message.or(r.ask_message.take());
+        r.escalation_message = c.escalation_message.or(r.escalation_message.take());
+        Ok(Some(r.clone()))
+    }
+
+    async fn claim(
+        &self,
+        id: &AlertId,
+        what: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<bool> {
+        let mut claims = self.1.lock().unwrap();
+        let key = (id.clone(), what.to_string());
+        match claims.get(&key) {
+            Some(at) if *at >= now - lease => Ok(false),
+            _ => {
+                claims.insert(key, now);
+                Ok(true)
+            }
+        }
+    }
+
+    async fn set_escalation_message(&self, id: &AlertId, message: &ChatRef) -> Result<bool> {
+        let mut map = self.0.lock().unwrap();
+        match map.get_mut(id) {
+            Some(r) if r.escalation_message.is_none() => {
+                r.escalation_message = Some(message.clone());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn count_wrong_code(&self, id: &AlertId) -> Result<u32> {
+        let mut map = self.0.lock().unwrap();
+        let r = map.get_mut(id).expect("counting codes for a stored alert");
+        r.second_factor_failures += 1;
+        Ok(r.second_factor_failures)
+    }
+
+    async fn open_asks(&self, user: &str) -> Result<usize> {
+        use crate::core::state::Status::*;
+        let map = self.0.lock().unwrap();
+        Ok(map
+            .values()
+            .filter(|r| {
+                r.user.as_deref() == Some(user)
+                    && matches!(r.status, Asked | Reminded | AwaitingSecondFactor)
+            })
+            .count())
+    }
 }
 
 #[derive(Default)]
@@ -63,7 +135,10 @@ impl SnoozeStore for MemorySnoozes {
 }
 
 #[derive(Default)]
-pub struct MemoryDirectory(pub Mutex<HashSet<String>>);
+pub struct MemoryDirectory(
+    pub Mutex<HashSet<String>>,
+    pub Mutex<HashMap<String, String>>,
+);
 
 #[async_trait]
 impl Directory for MemoryDirectory {
@@ -78,6 +153,29 @@ impl Directory for MemoryDirectory {
         } else {
             set.remove(user);
         }
+        Ok(())
+    }
+
+    async fn never_contact_list(&self) -> Result<Vec<String>> {
+        let mut users: Vec<String> = self.0.lock().unwrap().iter().cloned().collect();
+        users.sort();
+        Ok(users)
+    }
+
+    async fn cached_chat_id(&self, user: &str, _now: DateTime<Utc>) -> Result<Option<String>> {
+        Ok(self.1.lock().unwrap().get(user).cloned())
+    }
+
+    async fn remember_chat_id(
+        &self,
+        user: &str,
+        chat_id: &str,
+        _until: DateTime<Utc>,
+    ) -> Result<()> {
+        self.1
+            .lock()
+            .unwrap()
+            .insert(user.to_string(), chat_id.to_string());
         Ok(())
     }
 }

@@ -3,7 +3,9 @@
 pub mod dynamodb;
 pub mod memory;
 pub mod secrets_manager;
+pub mod slack;
 pub mod sqs;
+pub mod totp;
 
 use crate::error::Error;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};

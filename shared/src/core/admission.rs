@@ -94,6 +94,11 @@ impl Admission<'_> {
             raw: self.raw,
             received_via: self.received_via.to_string(),
             queued_at: None,
+            chat_user: None,
+            ask_message: None,
+            escalation_message: None,
+            explanation: None,
+            second_factor_failures: 0,
             history: vec![AuditEntry {
                 at: self.now,
                 actor: self.received_via.to_string(),

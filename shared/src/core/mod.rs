@@ -3,9 +3,11 @@
 pub mod admission;
 pub mod alert;
 pub mod identity;
+pub mod messages;
 pub mod record;
 pub mod redact;
 pub mod rules;
 pub mod snooze;
 pub mod state;
+pub mod transition;
 pub mod work;

@@ -29,6 +29,23 @@ pub struct AlertRecord {
     /// Set once the work item is on the queue; absent means the hand-off is still owed.
     pub queued_at: Option<DateTime<Utc>>,
     pub history: Vec<AuditEntry>,
+    /// The person's chat id, once they have been asked.
+    pub chat_user: Option<String>,
+    /// The DM asking them, for updating it after they answer.
+    pub ask_message: Option<ChatRef>,
+    /// The post to the security team, for updating it when they act.
+    pub escalation_message: Option<ChatRef>,
+    /// What the person wrote when answering.
+    pub explanation: Option<String>,
+    /// Wrong second-factor codes entered for this alert.
+    pub second_factor_failures: u32,
+}
+
+/// Where a chat message is, so it can be updated later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatRef {
+    pub channel: String,
+    pub ts: String,
 }
 
 impl AlertRecord {

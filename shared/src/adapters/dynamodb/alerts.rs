@@ -3,14 +3,18 @@
 use super::item::{ItemBuilder, ItemReader, iso};
 use crate::adapters::aws_error;
 use crate::core::alert::{Alert, AlertId};
-use crate::core::record::AlertRecord;
+use crate::core::record::{AlertRecord, ChatRef};
+use crate::core::state::Status;
 use crate::core::state::{AuditEntry, EscalationReason};
+use crate::core::transition::Transition;
 use crate::error::{Error, Result};
 use crate::ports::{AlertStore, Inserted};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::ReturnValue;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -96,6 +100,212 @@ impl AlertStore for DynamoAlerts {
             .map_err(|e| aws_error("dynamodb", e))?;
         out.item.as_ref().map(from_item).transpose()
     }
+
+    async fn transition(&self, id: &AlertId, t: &Transition) -> Result<Option<AlertRecord>> {
+        let mut sets = vec![
+            "#status = :to".to_string(),
+            "history = list_append(if_not_exists(history, :empty), :audit)".to_string(),
+        ];
+        let mut removes = Vec::new();
+        let mut values: HashMap<String, AttributeValue> = HashMap::new();
+        values.insert(":to".into(), AttributeValue::S(t.to.as_str().into()));
+        values.insert(":empty".into(), AttributeValue::L(vec![]));
+        let audit = ItemBuilder::default()
+            .s("at", iso(t.audit.at))
+            .s("actor", &t.audit.actor)
+            .s("status", t.audit.status.as_str())
+            .s("note", &t.audit.note)
+            .build();
+        values.insert(
+            ":audit".into(),
+            AttributeValue::L(vec![AttributeValue::M(audit)]),
+        );
+        let mut set = |name: &str, value: AttributeValue| {
+            sets.push(format!("{name} = :{name}"));
+            values.insert(format!(":{name}"), value);
+        };
+        let c = &t.changes;
+        match c.due_at {
+            Some(Some(at)) => {
+                set("due_at", AttributeValue::S(iso(at)));
+                set(
+                    "due_at_epoch",
+                    AttributeValue::N(at.timestamp().to_string()),
+                );
+            }
+            Some(None) => removes.extend(["due_at", "due_at_epoch"]),
+            None => {}
+        }
+        if let Some(reason) = c.escalation_reason {
+            set(
+                "escalation_reason",
+                AttributeValue::S(reason.as_str().into()),
+            );
+        }
+        if let Some(explanation) = &c.explanation {
+            set("explanation", AttributeValue::S(explanation.clone()));
+        }
+        if let Some(chat_user) = &c.chat_user {
+            set("chat_user", AttributeValue::S(chat_user.clone()));
+        }
+        if let Some(m) = &c.ask_message {
+            set("ask_channel", AttributeValue::S(m.channel.clone()));
+            set("ask_ts", AttributeValue::S(m.ts.clone()));
+        }
+        if let Some(m) = &c.escalation_message {
+            set("escalation_channel", AttributeValue::S(m.channel.clone()));
+            set("escalation_ts", AttributeValue::S(m.ts.clone()));
+        }
+        let from: Vec<String> = t
+            .from
+            .iter()
+            .enumerate()
+            .map(|(i, _)| format!(":from{i}"))
+            .collect();
+        for (i, status) in t.from.iter().enumerate() {
+            values.insert(
+                format!(":from{i}"),
+                AttributeValue::S(status.as_str().into()),
+            );
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("alert_id", AttributeValue::S(id.to_string()))
+            .update_expression(expression)
+            .condition_expression(format!("#status IN ({})", from.join(", ")))
+            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out.attributes.as_ref().map(from_item).transpose(),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(aws_error("dynamodb", e)),
+        }
+    }
+
+    async fn claim(
+        &self,
+        id: &AlertId,
+        what: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("alert_id", AttributeValue::S(id.to_string()))
+            .update_expression("SET #claim = :now")
+            .condition_expression(
+                "attribute_exists(alert_id) AND (attribute_not_exists(#claim) OR #claim < :stale)",
+            )
+            .expression_attribute_names("#claim", format!("{what}_claimed_at_epoch"))
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
+            .expression_attribute_values(
+                ":stale",
+                AttributeValue::N((now - lease).timestamp().to_string()),
+            )
+            .send()
+            .await;
+        conditional(result.map(|_| ()))
+    }
+
+    async fn set_escalation_message(&self, id: &AlertId, m: &ChatRef) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("alert_id", AttributeValue::S(id.to_string()))
+            .update_expression("SET escalation_channel = :c, escalation_ts = :t")
+            .condition_expression(
+                "attribute_exists(alert_id) AND attribute_not_exists(escalation_ts)",
+            )
+            .expression_attribute_values(":c", AttributeValue::S(m.channel.clone()))
+            .expression_attribute_values(":t", AttributeValue::S(m.ts.clone()))
+            .send()
+            .await;
+        conditional(result.map(|_| ()))
+    }
+
+    async fn count_wrong_code(&self, id: &AlertId) -> Result<u32> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("alert_id", AttributeValue::S(id.to_string()))
+            .update_expression("ADD second_factor_failures :one")
+            .condition_expression("attribute_exists(alert_id)")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        let count = out
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get("second_factor_failures"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok());
+        Ok(count.unwrap_or(1))
+    }
+
+    async fn open_asks(&self, user: &str) -> Result<usize> {
+        let open = [
+            Status::Asked,
+            Status::Reminded,
+            Status::AwaitingSecondFactor,
+        ];
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(super::INDEX_BY_USER)
+            .key_condition_expression("#user = :u")
+            .filter_expression("#status IN (:a, :b, :c)")
+            .expression_attribute_names("#user", "user")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":u", AttributeValue::S(user.to_string()))
+            .expression_attribute_values(":a", AttributeValue::S(open[0].as_str().into()))
+            .expression_attribute_values(":b", AttributeValue::S(open[1].as_str().into()))
+            .expression_attribute_values(":c", AttributeValue::S(open[2].as_str().into()))
+            .into_paginator()
+            .send();
+        let mut count = 0;
+        while let Some(page) = pages.next().await {
+            count += page.map_err(|e| aws_error("dynamodb", e))?.count() as usize;
+        }
+        Ok(count)
+    }
+}
+
+/// A conditional write's outcome: true if it happened, false if its condition did not hold.
+fn conditional(
+    result: std::result::Result<
+        (),
+        SdkError<UpdateItemError, aws_sdk_dynamodb::config::http::HttpResponse>,
+    >,
+) -> Result<bool> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(SdkError::ServiceError(e))
+            if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(aws_error("dynamodb", e)),
+    }
 }
 
 pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
@@ -138,6 +348,21 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
         .s("received_via", &r.received_via)
         .opt_time("queued_at", r.queued_at)
         .list("history", history)
+        .opt_s("chat_user", r.chat_user.as_deref())
+        .opt_s(
+            "ask_channel",
+            r.ask_message.as_ref().map(|m| m.channel.as_str()),
+        )
+        .opt_s("ask_ts", r.ask_message.as_ref().map(|m| m.ts.as_str()))
+        .opt_s(
+            "escalation_channel",
+            r.escalation_message.as_ref().map(|m| m.channel.as_str()),
+        )
+        .opt_s(
+            "escalation_ts",
+            r.escalation_message.as_ref().map(|m| m.ts.as_str()),
+        )
+        .opt_s("explanation", r.explanation.as_deref())
         .build()
 }
 
@@ -192,5 +417,17 @@ pub fn from_item(item: &HashMap<String, AttributeValue>) -> Result<AlertRecord> 
         received_via: r.opt_s("received_via").unwrap_or_default(),
         queued_at: r.opt_time("queued_at")?,
         history,
+        chat_user: r.opt_s("chat_user"),
+        ask_message: chat_ref(&r, "ask"),
+        escalation_message: chat_ref(&r, "escalation"),
+        explanation: r.opt_s("explanation"),
+        second_factor_failures: r.number("second_factor_failures").unwrap_or(0) as u32,
+    })
+}
+
+fn chat_ref(r: &ItemReader<'_>, prefix: &str) -> Option<ChatRef> {
+    Some(ChatRef {
+        channel: r.opt_s(&format!("{prefix}_channel"))?,
+        ts: r.opt_s(&format!("{prefix}_ts"))?,
     })
 }

@@ -123,6 +123,13 @@ impl ItemReader<'_> {
         }
     }
 
+    pub fn number(&self, name: &str) -> Option<i64> {
+        self.item
+            .get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+    }
+
     pub fn parsed<T: std::str::FromStr>(&self, name: &str) -> Result<T> {
         self.s(name)?
             .parse()

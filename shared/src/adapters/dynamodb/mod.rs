@@ -7,6 +7,7 @@ mod people;
 mod snoozes;
 
 pub use alerts::DynamoAlerts;
+pub use item::iso as iso_time;
 pub use people::DynamoDirectory;
 pub use snoozes::DynamoSnoozes;
 

@@ -8,6 +8,7 @@ use crate::ports::Directory;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
 
 pub struct DynamoDirectory {
     client: Client,
@@ -50,6 +51,73 @@ impl Directory for DynamoDirectory {
             .expression_attribute_values(":n", AttributeValue::Bool(never))
             .expression_attribute_values(":b", AttributeValue::S(by.to_string()))
             .expression_attribute_values(":t", AttributeValue::S(iso(chrono::Utc::now())))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        Ok(())
+    }
+
+    async fn never_contact_list(&self) -> Result<Vec<String>> {
+        let items: Vec<_> = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("never_contact = :t")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<std::result::Result<_, _>>()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        let mut users: Vec<String> = items
+            .iter()
+            .filter_map(|i| i.get("user")?.as_s().ok().cloned())
+            .collect();
+        users.sort();
+        Ok(users)
+    }
+
+    async fn cached_chat_id(&self, user: &str, now: DateTime<Utc>) -> Result<Option<String>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("user", AttributeValue::S(user.to_string()))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let until = item
+            .get("chat_id_cached_until_epoch")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok());
+        Ok(match until {
+            Some(until) if until > now.timestamp() => {
+                item.get("chat_id").and_then(|v| v.as_s().ok()).cloned()
+            }
+            _ => None,
+        })
+    }
+
+    async fn remember_chat_id(
+        &self,
+        user: &str,
+        chat_id: &str,
+        until: DateTime<Utc>,
+    ) -> Result<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("user", AttributeValue::S(user.to_string()))
+            .update_expression(
+                "SET chat_id = :c, chat_id_cached_until = :u, chat_id_cached_until_epoch = :ue",
+            )
+            .expression_attribute_values(":c", AttributeValue::S(chat_id.to_string()))
+            .expression_attribute_values(":u", AttributeValue::S(iso(until)))
+            .expression_attribute_values(":ue", AttributeValue::N(until.timestamp().to_string()))
             .send()
             .await
             .map_err(|e| aws_error("dynamodb", e))?;

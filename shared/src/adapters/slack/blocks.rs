@@ -1,0 +1,193 @@
+//! Block Kit rendering, within Slack's limits (3000 characters a section, 10 fields of 2000, 75
+//! characters a button, 50 blocks), escaping everything that came from an alert.
+
+use crate::core::messages::{Block, Message};
+use crate::intake::formats::fields::truncate;
+use crate::ports::AnswerForm;
+use serde_json::{Value, json};
+
+pub const FORM_CALLBACK: &str = "securitybot_answer";
+pub const EXPLANATION_BLOCK: &str = "explanation";
+pub const CODE_BLOCK: &str = "code";
+pub const SNOOZE_BLOCK: &str = "snooze";
+
+/// Slack's three control characters in text.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn mrkdwn(text: String) -> Value {
+    json!({ "type": "mrkdwn", "text": truncate(&text, 3000) })
+}
+
+pub fn render(message: &Message) -> Vec<Value> {
+    let mut out = Vec::new();
+    for block in &message.blocks {
+        match block {
+            Block::Say(text) => out.push(json!({ "type": "section", "text": mrkdwn(text.clone()) })),
+            Block::Facts(facts) => {
+                for chunk in facts.chunks(10) {
+                    let fields: Vec<Value> = chunk
+                        .iter()
+                        .map(|(label, value)| mrkdwn(truncate(&format!("*{}*\n{}", escape(label), escape(value)), 2000)))
+                        .collect();
+                    out.push(json!({ "type": "section", "fields": fields }));
+                }
+            }
+            Block::Quote(text) => out.push(json!({ "type": "section", "text": mrkdwn(format!(">{}", escape(text).replace('\n', "\n>"))) })),
+            Block::Link { label, url } => {
+                let safe_url = url.replace('|', "%7C").replace('>', "%3E").replace('<', "%3C");
+                out.push(json!({ "type": "section", "text": mrkdwn(format!("<{safe_url}|{}>", escape(label))) }));
+            }
+            Block::Note(text) => out.push(json!({ "type": "context", "elements": [mrkdwn(text.clone())] })),
+            Block::Buttons(buttons) => {
+                let elements: Vec<Value> = buttons
+                    .iter()
+                    .map(|b| {
+                        let mut button = json!({
+                            "type": "button",
+                            "action_id": b.action.id(),
+                            "value": b.alert_id.as_str(),
+                            "text": { "type": "plain_text", "text": truncate(&b.label, 75), "emoji": true },
+                        });
+                        if b.primary {
+                            button["style"] = json!("primary");
+                        } else if b.danger {
+                            button["style"] = json!("danger");
+                        }
+                        button
+                    })
+                    .collect();
+                out.push(json!({ "type": "actions", "elements": elements }));
+            }
+        }
+    }
+    out.truncate(50);
+    out
+}
+
+fn plain(text: &str) -> Value {
+    json!({ "type": "plain_text", "text": text, "emoji": true })
+}
+
+/// The Yes form: what were you doing, the code, and how long to skip repeats.
+pub fn answer_form(form: &AnswerForm) -> Value {
+    let mut blocks = vec![
+        json!({ "type": "section", "text": mrkdwn(format!("*{}*", escape(&truncate(&form.title, 200)))) }),
+        json!({
+            "type": "input", "block_id": EXPLANATION_BLOCK,
+            "label": plain("What were you doing?"),
+            "element": { "type": "plain_text_input", "action_id": "value", "max_length": 500,
+                         "placeholder": plain("e.g. fixing the nightly build") }
+        }),
+    ];
+    if form.needs_code {
+        blocks.push(json!({
+            "type": "input", "block_id": CODE_BLOCK,
+            "label": plain("6-digit code from your authenticator app"),
+            "element": { "type": "plain_text_input", "action_id": "value", "min_length": 6, "max_length": 6 }
+        }));
+    }
+    if !form.snooze_choices.is_empty() {
+        let options: Vec<Value> = form
+            .snooze_choices
+            .iter()
+            .map(|m| json!({ "text": plain(&duration_label(*m)), "value": m.to_string() }))
+            .collect();
+        blocks.push(json!({
+            "type": "input", "block_id": SNOOZE_BLOCK, "optional": true,
+            "label": plain("Skip repeats of this alert, in the same place, for"),
+            "element": { "type": "static_select", "action_id": "value", "options": options.clone(), "initial_option": options[0] }
+        }));
+    }
+    json!({
+        "type": "modal",
+        "callback_id": FORM_CALLBACK,
+        "private_metadata": form.alert_id.as_str(),
+        "title": plain("Confirm it was you"),
+        "submit": plain("Confirm"),
+        "close": plain("Cancel"),
+        "blocks": blocks,
+    })
+}
+
+fn duration_label(minutes: u32) -> String {
+    match minutes {
+        0 => "Don't skip any".to_string(),
+        m if m % 1440 == 0 => format!("{} day{}", m / 1440, if m == 1440 { "" } else { "s" }),
+        m if m % 60 == 0 => format!("{} hour{}", m / 60, if m == 60 { "" } else { "s" }),
+        m => format!("{m} minutes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::alert::AlertId;
+    use crate::core::messages::{Button, ButtonAction};
+
+    #[test]
+    fn alert_text_is_escaped_and_limits_hold() {
+        let message = Message {
+            summary: "s".into(),
+            blocks: vec![
+                Block::Facts(
+                    (0..12)
+                        .map(|i| (format!("k{i}"), "<!channel> & x".to_string()))
+                        .collect(),
+                ),
+                Block::Quote("y".repeat(5000)),
+                Block::Buttons(vec![Button {
+                    action: ButtonAction::AnswerNo,
+                    label: "n".repeat(100),
+                    alert_id: AlertId::from_stored("al_1"),
+                    primary: false,
+                    danger: true,
+                }]),
+            ],
+        };
+        let blocks = render(&message);
+        assert_eq!(blocks.len(), 4, "12 facts split into sections of 10");
+        let text = blocks[0]["fields"][0]["text"].as_str().unwrap();
+        assert_eq!(text, "*k0*\n&lt;!channel&gt; &amp; x");
+        assert!(blocks[2]["text"]["text"].as_str().unwrap().chars().count() <= 3000);
+        assert_eq!(blocks[3]["elements"][0]["action_id"], "answer_no");
+        assert_eq!(blocks[3]["elements"][0]["value"], "al_1");
+        assert!(
+            blocks[3]["elements"][0]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .count()
+                <= 75
+        );
+    }
+
+    #[test]
+    fn the_form_asks_for_a_code_only_when_needed() {
+        let form = AnswerForm {
+            alert_id: AlertId::from_stored("al_1"),
+            title: "t".into(),
+            needs_code: true,
+            snooze_choices: vec![60, 240, 1440],
+        };
+        let view = answer_form(&form);
+        let ids: Vec<&str> = view["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|b| b["block_id"].as_str())
+            .collect();
+        assert_eq!(ids, [EXPLANATION_BLOCK, CODE_BLOCK, SNOOZE_BLOCK]);
+        assert_eq!(view["private_metadata"], "al_1");
+        assert_eq!(duration_label(1440), "1 day");
+        let no_code = answer_form(&AnswerForm {
+            needs_code: false,
+            snooze_choices: vec![],
+            ..form
+        });
+        assert_eq!(no_code["blocks"].as_array().unwrap().len(), 2);
+    }
+}

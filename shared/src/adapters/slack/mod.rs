@@ -1,0 +1,186 @@
+//! Slack: the Web API over reqwest (the [`Chat`] port), Block Kit rendering, and parsing and
+//! verifying the interactivity requests Slack sends us.
+//!
+//! Slack answers most errors as HTTP 200 with `{"ok": false, "error": "..."}` and rate limits
+//! with HTTP 429 and `Retry-After`; both become our [`Error`] kinds so callers know whether to
+//! retry, and when.
+
+mod blocks;
+pub mod interaction;
+
+use crate::core::messages::Message;
+use crate::core::record::ChatRef;
+use crate::error::{Error, Result};
+use crate::ports::{AnswerForm, Chat};
+use crate::secrets::SecretsCache;
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const DEFAULT_API_URL: &str = "https://slack.com/api/";
+
+/// Slack error codes worth retrying.
+const TRANSIENT: &[&str] = &[
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "team_added_to_org",
+];
+
+pub struct SlackChat {
+    http: reqwest::Client,
+    base_url: String,
+    secrets: Arc<SecretsCache>,
+}
+
+impl SlackChat {
+    /// `base_url` is `SLACK_API_URL` (default [`DEFAULT_API_URL`]), so tests can use a stand-in.
+    pub fn new(base_url: &str, secrets: Arc<SecretsCache>) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("an HTTP client with a timeout always builds");
+        let base_url = if base_url.ends_with('/') {
+            base_url.to_string()
+        } else {
+            format!("{base_url}/")
+        };
+        SlackChat {
+            http,
+            base_url,
+            secrets,
+        }
+    }
+
+    async fn call(&self, method: &str, body: Body) -> Result<Value> {
+        let secrets = self.secrets.get().await?;
+        let token = secrets.require(&secrets.slack_bot_token, "slack_bot_token")?;
+        let request = self
+            .http
+            .post(format!("{}{method}", self.base_url))
+            .bearer_auth(token.expose());
+        let request = match body {
+            Body::Json(json) => request.json(&json),
+            Body::Form(pairs) => request.form(&pairs),
+        };
+        // reqwest's error text names the URL, never the token.
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Error::transient("slack", format!("{method}: {}", e.without_url())))?;
+        let status = response.status();
+        if status.as_u16() == 429 {
+            let retry_after_secs = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(30);
+            return Err(Error::RateLimited {
+                service: "slack",
+                retry_after_secs,
+            });
+        }
+        if status.is_server_error() {
+            return Err(Error::transient(
+                "slack",
+                format!("{method}: HTTP {status}"),
+            ));
+        }
+        let body: Value = response.json().await.map_err(|e| {
+            Error::transient(
+                "slack",
+                format!("{method}: unreadable answer: {}", e.without_url()),
+            )
+        })?;
+        if body["ok"].as_bool() == Some(true) {
+            return Ok(body);
+        }
+        let code = body["error"]
+            .as_str()
+            .unwrap_or("unknown_error")
+            .to_string();
+        Err(if code == "ratelimited" {
+            Error::RateLimited {
+                service: "slack",
+                retry_after_secs: 30,
+            }
+        } else if TRANSIENT.contains(&code.as_str()) {
+            Error::transient("slack", format!("{method}: {code}"))
+        } else {
+            Error::permanent("slack", format!("{method}: {code}"))
+        })
+    }
+
+    async fn post(&self, channel: &str, message: &Message) -> Result<ChatRef> {
+        let body = json!({ "channel": channel, "text": message.summary, "blocks": blocks::render(message), "unfurl_links": false });
+        let answer = self.call("chat.postMessage", Body::Json(body)).await?;
+        Ok(ChatRef {
+            channel: answer["channel"].as_str().unwrap_or(channel).to_string(),
+            ts: answer["ts"]
+                .as_str()
+                .ok_or_else(|| Error::permanent("slack", "chat.postMessage: no ts in the answer"))?
+                .to_string(),
+        })
+    }
+}
+
+enum Body {
+    Json(Value),
+    Form(Vec<(&'static str, String)>),
+}
+
+#[async_trait]
+impl Chat for SlackChat {
+    async fn find_person(&self, email: &str) -> Result<Option<String>> {
+        match self
+            .call(
+                "users.lookupByEmail",
+                Body::Form(vec![("email", email.to_string())]),
+            )
+            .await
+        {
+            Ok(answer) => Ok(answer["user"]["id"].as_str().map(str::to_string)),
+            Err(Error::Permanent { message, .. }) if message.ends_with("users_not_found") => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn send_direct(&self, chat_user: &str, message: &Message) -> Result<ChatRef> {
+        let answer = self
+            .call(
+                "conversations.open",
+                Body::Json(json!({ "users": chat_user })),
+            )
+            .await?;
+        let channel = answer["channel"]["id"]
+            .as_str()
+            .ok_or_else(|| Error::permanent("slack", "conversations.open: no channel id"))?;
+        self.post(channel, message).await
+    }
+
+    async fn send_to_channel(&self, channel: &str, message: &Message) -> Result<ChatRef> {
+        self.post(channel, message).await
+    }
+
+    async fn update(&self, at: &ChatRef, message: &Message) -> Result<()> {
+        let body = json!({ "channel": at.channel, "ts": at.ts, "text": message.summary, "blocks": blocks::render(message) });
+        self.call("chat.update", Body::Json(body)).await.map(|_| ())
+    }
+
+    async fn open_answer_form(&self, trigger: &str, form: &AnswerForm) -> Result<()> {
+        let body = json!({ "trigger_id": trigger, "view": blocks::answer_form(form) });
+        self.call("views.open", Body::Json(body)).await.map(|_| ())
+    }
+
+    async fn whisper(&self, channel: &str, chat_user: &str, text: &str) -> Result<()> {
+        let body = json!({ "channel": channel, "user": chat_user, "text": text });
+        self.call("chat.postEphemeral", Body::Json(body))
+            .await
+            .map(|_| ())
+    }
+}
