@@ -147,6 +147,40 @@ impl IngestSettings {
     }
 }
 
+/// What the conversation functions (notifier, interaction, admin) need from the environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationSettings {
+    pub resources: Resources,
+    /// `SLACK_API_URL`, so tests and local runs can use a stand-in.
+    pub slack_api_url: String,
+    /// `SECURITY_CHANNEL_ID`: where escalations are posted.
+    pub security_channel: String,
+    /// `TEAM_USER_IDS`: comma-separated Slack user ids allowed to use the team buttons.
+    pub team: Vec<String>,
+    pub max_code_attempts: u32,
+    pub max_code_failures_per_hour: u32,
+    pub config_path: Option<String>,
+}
+
+impl ConversationSettings {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(mut env: EnvReader<F>) -> Result<Self> {
+        let settings = ConversationSettings {
+            resources: Resources::read(&mut env),
+            slack_api_url: env.optional("SLACK_API_URL").unwrap_or_else(|| crate::adapters::slack::DEFAULT_API_URL.to_string()),
+            security_channel: env.required("SECURITY_CHANNEL_ID"),
+            team: env
+                .optional("TEAM_USER_IDS")
+                .map(|ids| ids.split(',').map(|id| id.trim().to_string()).filter(|id| !id.is_empty()).collect())
+                .unwrap_or_default(),
+            max_code_attempts: env.number("MAX_CODE_ATTEMPTS", 5, 1, 20),
+            max_code_failures_per_hour: env.number("MAX_CODE_FAILURES_PER_HOUR", 10, 1, 100),
+            config_path: env.optional("SECURITYBOT_CONFIG"),
+        };
+        env.finish()?;
+        Ok(settings)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedactionConfig {

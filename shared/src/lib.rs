@@ -9,10 +9,12 @@
 
 pub mod adapters;
 pub mod config;
+pub mod conversation;
 pub mod core;
 pub mod error;
 pub mod intake;
 pub mod ports;
 pub mod secrets;
+pub mod wiring;
 
 pub use error::{Error, Result};

@@ -63,6 +63,9 @@ pub trait SnoozeStore: Send + Sync {
     /// The snooze stored under `key`, expired or not: callers check [`Snooze::is_active`].
     async fn find(&self, key: &str) -> Result<Option<Snooze>>;
     async fn put(&self, snooze: &Snooze) -> Result<()>;
+    /// Every stored snooze (an admin look-up; expired ones included until TTL removes them).
+    async fn list(&self) -> Result<Vec<Snooze>>;
+    async fn remove(&self, key: &str) -> Result<()>;
 }
 
 #[async_trait]

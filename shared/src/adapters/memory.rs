@@ -132,6 +132,15 @@ impl SnoozeStore for MemorySnoozes {
             .insert(snooze.scope.key(), snooze.clone());
         Ok(())
     }
+
+    async fn list(&self) -> Result<Vec<Snooze>> {
+        Ok(self.0.lock().unwrap().values().cloned().collect())
+    }
+
+    async fn remove(&self, key: &str) -> Result<()> {
+        self.0.lock().unwrap().remove(key);
+        Ok(())
+    }
 }
 
 #[derive(Default)]

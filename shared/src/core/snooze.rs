@@ -61,8 +61,26 @@ impl Snooze {
     }
 }
 
+/// The snooze lengths a person may pick after a verified Yes, in minutes: common steps up to
+/// the rule's maximum, and the maximum itself. Empty when the rule never snoozes.
+pub fn snooze_choices(max_minutes: u32) -> Vec<u32> {
+    if max_minutes == 0 {
+        return Vec::new();
+    }
+    let mut choices: Vec<u32> = [60, 240, 480, 1440, 4320, 10080].into_iter().filter(|m| *m < max_minutes).collect();
+    choices.push(max_minutes);
+    choices
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn choices_never_exceed_the_rule() {
+        assert_eq!(super::snooze_choices(240), vec![60, 240]);
+        assert_eq!(super::snooze_choices(300), vec![60, 240, 300]);
+        assert!(super::snooze_choices(0).is_empty());
+    }
+
     use super::*;
     use crate::core::alert::tests::sample;
     use chrono::Duration;

@@ -37,23 +37,7 @@ impl SnoozeStore for DynamoSnoozes {
             .send()
             .await
             .map_err(|e| aws_error("dynamodb", e))?;
-        let Some(item) = out.item else {
-            return Ok(None);
-        };
-        let r = ItemReader {
-            item: &item,
-            table: "snoozes",
-        };
-        Ok(Some(Snooze {
-            scope: SnoozeScope {
-                user: r.s("user")?,
-                rule: r.s("rule")?,
-                context: r.map("scope"),
-            },
-            confirmed_alert: AlertId::from_stored(r.s("confirmed_alert_id")?),
-            created_at: r.time("created_at")?,
-            expires_at: r.time("expires_at")?,
-        }))
+        out.item.as_ref().map(from_item).transpose()
     }
 
     async fn put(&self, snooze: &Snooze) -> Result<()> {
@@ -75,4 +59,39 @@ impl SnoozeStore for DynamoSnoozes {
             .map_err(|e| aws_error("dynamodb", e))?;
         Ok(())
     }
+
+    async fn list(&self) -> Result<Vec<Snooze>> {
+        let items: Vec<_> = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<std::result::Result<_, _>>()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        items.iter().map(from_item).collect()
+    }
+
+    async fn remove(&self, key: &str) -> Result<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("snooze_key", AttributeValue::S(key.to_string()))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        Ok(())
+    }
+}
+
+fn from_item(item: &std::collections::HashMap<String, AttributeValue>) -> Result<Snooze> {
+    let r = ItemReader { item, table: "snoozes" };
+    Ok(Snooze {
+        scope: SnoozeScope { user: r.s("user")?, rule: r.s("rule")?, context: r.map("scope") },
+        confirmed_alert: AlertId::from_stored(r.s("confirmed_alert_id")?),
+        created_at: r.time("created_at")?,
+        expires_at: r.time("expires_at")?,
+    })
 }

@@ -6,6 +6,7 @@
 //! in constant time.
 
 use super::blocks::{CODE_BLOCK, EXPLANATION_BLOCK, FORM_CALLBACK, SNOOZE_BLOCK};
+use crate::conversation::{Interaction, Reply};
 use crate::core::alert::AlertId;
 use crate::core::messages::ButtonAction;
 use chrono::{DateTime, Utc};
@@ -58,28 +59,6 @@ pub fn sign(signing_secret: &str, timestamp: i64, body: &[u8]) -> String {
     mac.update(format!("v0:{timestamp}:").as_bytes());
     mac.update(body);
     format!("v0={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Interaction {
-    /// A button in one of our messages.
-    Clicked {
-        action: ButtonAction,
-        alert_id: AlertId,
-        chat_user: String,
-        trigger: String,
-        channel: Option<String>,
-    },
-    /// The Yes form, submitted.
-    Submitted {
-        alert_id: AlertId,
-        chat_user: String,
-        explanation: String,
-        code: Option<String>,
-        snooze_minutes: Option<u32>,
-    },
-    /// Something we do not act on (a form closed, another app's view...).
-    Ignored,
 }
 
 /// Reads the form-encoded `payload=<json>` body Slack posts.
@@ -138,15 +117,6 @@ pub fn parse(body: &[u8]) -> Result<Interaction, String> {
     }
 }
 
-/// What we answer Slack, within its 3 seconds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
-    /// 200 with an empty body: done (closes a submitted form).
-    Done,
-    /// Keep the form open and show these messages under these fields.
-    FormErrors(Vec<(&'static str, String)>),
-}
-
 pub fn reply_body(reply: &Reply) -> Option<Value> {
     match reply {
         Reply::Done => None,
@@ -159,9 +129,6 @@ pub fn reply_body(reply: &Reply) -> Option<Value> {
         }
     }
 }
-
-/// Field names of the form, for [`Reply::FormErrors`].
-pub const CODE_FIELD: &str = CODE_BLOCK;
 
 #[cfg(test)]
 mod tests {

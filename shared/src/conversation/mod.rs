@@ -1,0 +1,28 @@
+//! The conversation with people: asking them ([`notifier`]) and acting on their answers and
+//! the team's buttons ([`answers`]). Platform-neutral; the chat adapter turns its requests into
+//! an [`Interaction`] and renders the [`Reply`].
+
+pub mod answers;
+pub mod notifier;
+
+use crate::core::alert::AlertId;
+use crate::core::messages::ButtonAction;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Interaction {
+    /// A button in one of our messages.
+    Clicked { action: ButtonAction, alert_id: AlertId, chat_user: String, trigger: String, channel: Option<String> },
+    /// The Yes form, submitted.
+    Submitted { alert_id: AlertId, chat_user: String, explanation: String, code: Option<String>, snooze_minutes: Option<u32> },
+    /// Something we do not act on (a form closed, another app's view...).
+    Ignored,
+}
+
+/// What the chat platform is told, within its deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// Done (closes a submitted form).
+    Done,
+    /// Keep the form open and show these messages under these fields ("code", "explanation").
+    FormErrors(Vec<(&'static str, String)>),
+}

@@ -1,0 +1,50 @@
+//! Building the adapters from an AWS config, once per cold start. Shared by every function so
+//! each `main` is only: read settings, wire, run.
+
+use crate::adapters::dynamodb::{DynamoAlerts, DynamoDirectory, DynamoSnoozes};
+use crate::adapters::secrets_manager::SecretsManagerSource;
+use crate::adapters::slack::SlackChat;
+use crate::adapters::sqs::SqsWorkQueue;
+use crate::adapters::totp::TotpSecondFactor;
+use crate::config::Resources;
+use crate::ports::{AlertStore, Directory, SnoozeStore, WorkQueue};
+use crate::secrets::SecretsCache;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A refused credential re-reads the secret at most this often (rotation without redeploy,
+/// without letting bad requests hammer Secrets Manager).
+pub const SECRET_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+
+pub struct Adapters {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub alerts: Arc<dyn AlertStore>,
+    pub snoozes: Arc<dyn SnoozeStore>,
+    pub directory: Arc<dyn Directory>,
+    pub queue: Arc<dyn WorkQueue>,
+    pub secrets: Arc<SecretsCache>,
+}
+
+impl Adapters {
+    /// The clients honour AWS_ENDPOINT_URL through `aws`.
+    pub fn new(aws: &aws_config::SdkConfig, r: &Resources) -> Self {
+        let dynamodb = aws_sdk_dynamodb::Client::new(aws);
+        let secrets = SecretsManagerSource::new(aws_sdk_secretsmanager::Client::new(aws), r.secret_id.clone());
+        Adapters {
+            alerts: Arc::new(DynamoAlerts::new(dynamodb.clone(), r.alerts_table.clone())),
+            snoozes: Arc::new(DynamoSnoozes::new(dynamodb.clone(), r.snoozes_table.clone())),
+            directory: Arc::new(DynamoDirectory::new(dynamodb.clone(), r.people_table.clone())),
+            queue: Arc::new(SqsWorkQueue::new(aws_sdk_sqs::Client::new(aws), r.work_queue_url.clone())),
+            secrets: Arc::new(SecretsCache::new(Arc::new(secrets), SECRET_REFRESH_INTERVAL)),
+            dynamodb,
+        }
+    }
+
+    pub fn chat(&self, slack_api_url: &str) -> Arc<SlackChat> {
+        Arc::new(SlackChat::new(slack_api_url, self.secrets.clone()))
+    }
+
+    pub fn second_factor(&self, people_table: &str, max_failures_per_hour: u32) -> Arc<TotpSecondFactor> {
+        Arc::new(TotpSecondFactor::new(self.dynamodb.clone(), people_table, self.secrets.clone(), max_failures_per_hour))
+    }
+}
