@@ -166,11 +166,18 @@ impl ConversationSettings {
     pub fn from_env<F: Fn(&str) -> Option<String>>(mut env: EnvReader<F>) -> Result<Self> {
         let settings = ConversationSettings {
             resources: Resources::read(&mut env),
-            slack_api_url: env.optional("SLACK_API_URL").unwrap_or_else(|| crate::adapters::slack::DEFAULT_API_URL.to_string()),
+            slack_api_url: env
+                .optional("SLACK_API_URL")
+                .unwrap_or_else(|| crate::adapters::slack::DEFAULT_API_URL.to_string()),
             security_channel: env.required("SECURITY_CHANNEL_ID"),
             team: env
                 .optional("TEAM_USER_IDS")
-                .map(|ids| ids.split(',').map(|id| id.trim().to_string()).filter(|id| !id.is_empty()).collect())
+                .map(|ids| {
+                    ids.split(',')
+                        .map(|id| id.trim().to_string())
+                        .filter(|id| !id.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default(),
             max_code_attempts: env.number("MAX_CODE_ATTEMPTS", 5, 1, 20),
             max_code_failures_per_hour: env.number("MAX_CODE_FAILURES_PER_HOUR", 10, 1, 100),

@@ -29,13 +29,28 @@ impl Adapters {
     /// The clients honour AWS_ENDPOINT_URL through `aws`.
     pub fn new(aws: &aws_config::SdkConfig, r: &Resources) -> Self {
         let dynamodb = aws_sdk_dynamodb::Client::new(aws);
-        let secrets = SecretsManagerSource::new(aws_sdk_secretsmanager::Client::new(aws), r.secret_id.clone());
+        let secrets = SecretsManagerSource::new(
+            aws_sdk_secretsmanager::Client::new(aws),
+            r.secret_id.clone(),
+        );
         Adapters {
             alerts: Arc::new(DynamoAlerts::new(dynamodb.clone(), r.alerts_table.clone())),
-            snoozes: Arc::new(DynamoSnoozes::new(dynamodb.clone(), r.snoozes_table.clone())),
-            directory: Arc::new(DynamoDirectory::new(dynamodb.clone(), r.people_table.clone())),
-            queue: Arc::new(SqsWorkQueue::new(aws_sdk_sqs::Client::new(aws), r.work_queue_url.clone())),
-            secrets: Arc::new(SecretsCache::new(Arc::new(secrets), SECRET_REFRESH_INTERVAL)),
+            snoozes: Arc::new(DynamoSnoozes::new(
+                dynamodb.clone(),
+                r.snoozes_table.clone(),
+            )),
+            directory: Arc::new(DynamoDirectory::new(
+                dynamodb.clone(),
+                r.people_table.clone(),
+            )),
+            queue: Arc::new(SqsWorkQueue::new(
+                aws_sdk_sqs::Client::new(aws),
+                r.work_queue_url.clone(),
+            )),
+            secrets: Arc::new(SecretsCache::new(
+                Arc::new(secrets),
+                SECRET_REFRESH_INTERVAL,
+            )),
             dynamodb,
         }
     }
@@ -44,7 +59,16 @@ impl Adapters {
         Arc::new(SlackChat::new(slack_api_url, self.secrets.clone()))
     }
 
-    pub fn second_factor(&self, people_table: &str, max_failures_per_hour: u32) -> Arc<TotpSecondFactor> {
-        Arc::new(TotpSecondFactor::new(self.dynamodb.clone(), people_table, self.secrets.clone(), max_failures_per_hour))
+    pub fn second_factor(
+        &self,
+        people_table: &str,
+        max_failures_per_hour: u32,
+    ) -> Arc<TotpSecondFactor> {
+        Arc::new(TotpSecondFactor::new(
+            self.dynamodb.clone(),
+            people_table,
+            self.secrets.clone(),
+            max_failures_per_hour,
+        ))
     }
 }

@@ -8,7 +8,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use securitybot::adapters::memory::FixedClock;
-use securitybot::config::{BotConfig, EnvReader, IngestSettings};
+use securitybot::config::{BotConfig, ConversationSettings, EnvReader, IngestSettings};
 use securitybot::intake::webhook::Webhook;
 use securitybot_infra::{Provisioned, Template, provision, template_path};
 use serde_json::Value;
@@ -17,7 +17,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod slack;
+
 pub const LOCAL_KEY: &str = "local-webhook-key-change-me";
+pub const SIGNING_SECRET: &str = "test-slack-signing-secret";
+/// 32 bytes, base64.
+pub const SEED_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+pub const SECURITY_CHANNEL: &str = "CSECURITY";
+pub const TEAM_MEMBER: &str = "UTEAM1";
 pub const SECOND_KEY: &str = "second-key-for-rotation";
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -71,8 +78,11 @@ impl Stack {
             test.replace('_', "-")
         );
         let prefix: String = prefix.chars().take(40).collect();
-        let secret =
-            serde_json::json!({"webhook_keys": [{"id": "local", "secret": LOCAL_KEY}]}).to_string();
+        let secret = serde_json::json!({
+            "webhook_keys": [{"id": "local", "secret": LOCAL_KEY}],
+            "slack_bot_token": slack::BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET, "seed_encryption_key": SEED_KEY,
+        })
+        .to_string();
         let created = provision(&template, &aws, &prefix, &secret)
             .await
             .unwrap_or_else(|e| {
@@ -103,6 +113,160 @@ impl Stack {
             BotConfig::load(None).unwrap(),
             self.clock.clone(),
         )
+    }
+
+    /// The conversation functions' settings from the template, pointed at a Slack stand-in.
+    pub fn conversation_settings(&self, slack_url: &str) -> ConversationSettings {
+        let template = Template::load(&template_path()).unwrap();
+        let mut env = self
+            .created
+            .function_env(&template, "NotifierFunction")
+            .expect("notifier env resolves");
+        env.insert("SLACK_API_URL".into(), slack_url.to_string());
+        env.insert("SECURITY_CHANNEL_ID".into(), SECURITY_CHANNEL.into());
+        env.insert("TEAM_USER_IDS".into(), format!("{TEAM_MEMBER}, UTEAM2"));
+        ConversationSettings::from_env(EnvReader::new(move |k| env.get(k).cloned()))
+            .expect("template env is complete")
+    }
+
+    pub fn notifier(&self, slack_url: &str) -> notifier::NotifierFunction {
+        notifier::wire(
+            &self.aws,
+            &self.conversation_settings(slack_url),
+            BotConfig::load(None).unwrap(),
+            self.clock.clone(),
+        )
+    }
+
+    pub fn interaction(&self, slack_url: &str) -> interaction::InteractionFunction {
+        interaction::wire(
+            &self.aws,
+            &self.conversation_settings(slack_url),
+            BotConfig::load(None).unwrap(),
+            self.clock.clone(),
+        )
+    }
+
+    pub fn admin(&self) -> admin::Admin {
+        let mut admin = admin::wire(
+            &self.aws,
+            &self.conversation_settings("http://127.0.0.1:9/"),
+            BotConfig::load(None).unwrap(),
+        );
+        admin.clock = self.clock.clone();
+        admin
+    }
+
+    /// Delivers what is on the work queue to the notifier, as Lambda's SQS mapping would
+    /// (a batch of up to 10), deleting the messages it did not report as failed.
+    pub async fn deliver(
+        &self,
+        f: &notifier::NotifierFunction,
+    ) -> aws_lambda_events::event::sqs::SqsBatchResponse {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.env["WORK_QUEUE_URL"])
+            .max_number_of_messages(10)
+            .visibility_timeout(300)
+            .send()
+            .await
+            .unwrap();
+        let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+        for m in out.messages.unwrap_or_default() {
+            let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+            message.message_id = m.message_id.clone();
+            message.receipt_handle = m.receipt_handle.clone();
+            message.body = m.body.clone();
+            event.records.push(message);
+        }
+        let receipts: Vec<(String, String)> = event
+            .records
+            .iter()
+            .map(|m| {
+                (
+                    m.message_id.clone().unwrap(),
+                    m.receipt_handle.clone().unwrap(),
+                )
+            })
+            .collect();
+        let response = notifier::handle(f, event)
+            .await
+            .expect("the notifier reports failures per item");
+        for (id, receipt) in receipts {
+            if !response
+                .batch_item_failures
+                .iter()
+                .any(|f| f.item_identifier == id)
+            {
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.env["WORK_QUEUE_URL"])
+                    .receipt_handle(receipt)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        response
+    }
+
+    /// Posts a Slack interactivity payload, signed as Slack would, to the real handler.
+    pub async fn slack_post(
+        &self,
+        f: &interaction::InteractionFunction,
+        payload: &Value,
+    ) -> (u16, Option<Value>) {
+        let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+        let ts = self.now().timestamp();
+        let signature =
+            securitybot::adapters::slack::interaction::sign(SIGNING_SECRET, ts, body.as_bytes());
+        self.slack_raw(f, &body, ts, &signature, false).await
+    }
+
+    pub async fn slack_raw(
+        &self,
+        f: &interaction::InteractionFunction,
+        body: &str,
+        ts: i64,
+        signature: &str,
+        base64: bool,
+    ) -> (u16, Option<Value>) {
+        use base64::Engine;
+        let (body, encoded) = if base64 {
+            (base64::engine::general_purpose::STANDARD.encode(body), true)
+        } else {
+            (body.to_string(), false)
+        };
+        let mut e = event("ingest-canonical.json");
+        e["rawPath"] = "/".into();
+        e["requestContext"]["http"]["path"] = "/".into();
+        e["headers"] = serde_json::json!({
+            "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": ts.to_string(), "x-slack-signature": signature,
+        });
+        e["body"] = body.into();
+        e["isBase64Encoded"] = encoded.into();
+        let response = interaction::handle(f, request(&e))
+            .await
+            .expect("the handler always answers");
+        let status = response.status().as_u16();
+        let body = match response.body() {
+            lambda_http::Body::Text(t) => Some(serde_json::from_str(t).unwrap()),
+            _ => None,
+        };
+        (status, body)
+    }
+
+    pub async fn alert(&self, id: &str) -> securitybot::core::record::AlertRecord {
+        use securitybot::ports::AlertStore;
+        securitybot::adapters::dynamodb::DynamoAlerts::new(
+            self.dynamodb.clone(),
+            &self.env["ALERTS_TABLE"],
+        )
+        .get(&securitybot::core::alert::AlertId::from_stored(id))
+        .await
+        .unwrap()
+        .expect("the alert is stored")
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -218,4 +382,41 @@ pub async fn call(webhook: &Webhook, event: &Value) -> (u16, Value) {
         other => panic!("unexpected body {other:?}"),
     };
     (status, body)
+}
+
+/// A click on one of our buttons, as Slack sends it.
+pub fn click(action: &str, alert_id: &str, chat_user: &str, channel: &str) -> Value {
+    serde_json::json!({
+        "type": "block_actions", "user": {"id": chat_user}, "trigger_id": format!("trigger-{alert_id}-{chat_user}"),
+        "channel": {"id": channel}, "actions": [{"action_id": action, "value": alert_id, "type": "button"}]
+    })
+}
+
+/// The Yes form submitted, as Slack sends it.
+pub fn submit(
+    alert_id: &str,
+    chat_user: &str,
+    explanation: &str,
+    code: &str,
+    snooze_minutes: Option<u32>,
+) -> Value {
+    let mut values = serde_json::json!({
+        "explanation": {"value": {"type": "plain_text_input", "value": explanation}},
+        "code": {"value": {"type": "plain_text_input", "value": code}},
+    });
+    if let Some(m) = snooze_minutes {
+        values["snooze"] = serde_json::json!({"value": {"type": "static_select", "selected_option": {"value": m.to_string()}}});
+    }
+    serde_json::json!({
+        "type": "view_submission", "user": {"id": chat_user},
+        "view": {"callback_id": "securitybot_answer", "private_metadata": alert_id, "state": {"values": values}}
+    })
+}
+
+/// The TOTP code an authenticator app would show for `otpauth_uri` at `at`.
+pub fn code_at(otpauth_uri: &str, at: DateTime<Utc>) -> String {
+    totp_rs::Totp::from_url(otpauth_uri)
+        .expect("a valid otpauth URI")
+        .generate(at.timestamp() as u64)
+        .to_string()
 }

@@ -2,21 +2,13 @@
 //! Wiring and the Lambda <-> webhook translation only; the logic is `securitybot::intake`.
 
 use lambda_http::{Body, Request, RequestExt, Response, http::header::CONTENT_TYPE};
-use securitybot::adapters::dynamodb::{DynamoAlerts, DynamoDirectory, DynamoSnoozes};
-use securitybot::adapters::secrets_manager::SecretsManagerSource;
-use securitybot::adapters::sqs::SqsWorkQueue;
 use securitybot::config::{BotConfig, IngestSettings};
 use securitybot::intake::admit::Intake;
 use securitybot::intake::webhook::{Webhook, WebhookRequest};
 use securitybot::ports::{Clock, SystemClock};
-use securitybot::secrets::SecretsCache;
+use securitybot::wiring::Adapters;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// A refused credential re-reads the secret at most this often (rotation without redeploy,
-/// without letting bad requests hammer Secrets Manager).
-pub const SECRET_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Builds the webhook on AWS clients from `aws` (which honours AWS_ENDPOINT_URL).
 pub fn wire(
@@ -25,34 +17,20 @@ pub fn wire(
     bot: BotConfig,
     clock: Arc<dyn Clock>,
 ) -> Webhook {
-    let dynamodb = aws_sdk_dynamodb::Client::new(aws);
-    let r = &settings.resources;
-    let secrets = SecretsManagerSource::new(
-        aws_sdk_secretsmanager::Client::new(aws),
-        r.secret_id.clone(),
-    );
+    let adapters = Adapters::new(aws, &settings.resources);
     Webhook {
         intake: Intake {
-            alerts: Arc::new(DynamoAlerts::new(dynamodb.clone(), r.alerts_table.clone())),
-            snoozes: Arc::new(DynamoSnoozes::new(
-                dynamodb.clone(),
-                r.snoozes_table.clone(),
-            )),
-            directory: Arc::new(DynamoDirectory::new(dynamodb, r.people_table.clone())),
-            queue: Arc::new(SqsWorkQueue::new(
-                aws_sdk_sqs::Client::new(aws),
-                r.work_queue_url.clone(),
-            )),
+            alerts: adapters.alerts,
+            snoozes: adapters.snoozes,
+            directory: adapters.directory,
+            queue: adapters.queue,
             clock,
             rules: Arc::new(bot.rules),
             identity: bot.identity,
             redactor: bot.redactor,
             retention: chrono::Duration::days(settings.retention_days),
         },
-        secrets: Arc::new(SecretsCache::new(
-            Arc::new(secrets),
-            SECRET_REFRESH_INTERVAL,
-        )),
+        secrets: adapters.secrets,
         sources: bot.sources,
         limits: settings.limits,
     }

@@ -11,9 +11,21 @@ use crate::core::messages::ButtonAction;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Interaction {
     /// A button in one of our messages.
-    Clicked { action: ButtonAction, alert_id: AlertId, chat_user: String, trigger: String, channel: Option<String> },
+    Clicked {
+        action: ButtonAction,
+        alert_id: AlertId,
+        chat_user: String,
+        trigger: String,
+        channel: Option<String>,
+    },
     /// The Yes form, submitted.
-    Submitted { alert_id: AlertId, chat_user: String, explanation: String, code: Option<String>, snooze_minutes: Option<u32> },
+    Submitted {
+        alert_id: AlertId,
+        chat_user: String,
+        explanation: String,
+        code: Option<String>,
+        snooze_minutes: Option<u32>,
+    },
     /// Something we do not act on (a form closed, another app's view...).
     Ignored,
 }

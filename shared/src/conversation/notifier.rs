@@ -52,35 +52,62 @@ impl Notifier {
         }
         let now = self.clock.now();
         let Some(user) = record.user.clone() else {
-            return self.unroutable(record, EscalationReason::UnmappableUser).await;
+            return self
+                .unroutable(record, EscalationReason::UnmappableUser)
+                .await;
         };
         let chat_user = match self.directory.cached_chat_id(&user, now).await? {
             Some(id) => id,
             None => match self.chat.find_person(&user).await? {
                 Some(id) => {
-                    self.directory.remember_chat_id(&user, &id, now + CHAT_ID_CACHE).await?;
+                    self.directory
+                        .remember_chat_id(&user, &id, now + CHAT_ID_CACHE)
+                        .await?;
                     id
                 }
-                None => return self.unroutable(record, EscalationReason::UnknownInChat).await,
+                None => {
+                    return self
+                        .unroutable(record, EscalationReason::UnknownInChat)
+                        .await;
+                }
             },
         };
         self.claim(&record, "ask").await?;
         let settings = self.rules.settings_for(&record.alert.rule);
-        let deadline = now + Duration::minutes(settings.deadline_minutes(record.alert.severity).into());
-        let reminder = now + Duration::minutes(settings.reminder_minutes(record.alert.severity).into());
+        let deadline =
+            now + Duration::minutes(settings.deadline_minutes(record.alert.severity).into());
+        let reminder =
+            now + Duration::minutes(settings.reminder_minutes(record.alert.severity).into());
         // Several open questions are asked one after another, each new one opening with
         // "one more thing", rather than held back: a held-back alert would miss its deadline.
         let one_more = self.alerts.open_asks(&user).await? > 0;
-        let posted = match self.chat.send_direct(&chat_user, &messages::ask(&record, one_more, deadline)).await {
+        let posted = match self
+            .chat
+            .send_direct(&chat_user, &messages::ask(&record, one_more, deadline))
+            .await
+        {
             Ok(posted) => posted,
             Err(Error::Permanent { message, .. }) => {
                 tracing::warn!(alert_id = %record.id, error = %message, "cannot DM the person; escalating instead");
-                return self.unroutable(record, EscalationReason::UnknownInChat).await;
+                return self
+                    .unroutable(record, EscalationReason::UnknownInChat)
+                    .await;
             }
             Err(e) => return Err(e),
         };
-        let transition = Transition::new(&[Status::Received], Status::Asked, now, ACTOR, format!("asked {chat_user} in chat"))
-            .with(Changes { chat_user: Some(chat_user), ask_message: Some(posted), due_at: Some(Some(reminder)), ..Changes::default() });
+        let transition = Transition::new(
+            &[Status::Received],
+            Status::Asked,
+            now,
+            ACTOR,
+            format!("asked {chat_user} in chat"),
+        )
+        .with(Changes {
+            chat_user: Some(chat_user),
+            ask_message: Some(posted),
+            due_at: Some(Some(reminder)),
+            ..Changes::default()
+        });
         self.alerts.transition(&record.id, &transition).await?;
         tracing::info!(alert_id = %record.id, "asked");
         Ok(())
@@ -88,8 +115,17 @@ impl Notifier {
 
     async fn unroutable(&self, record: AlertRecord, reason: EscalationReason) -> Result<()> {
         let now = self.clock.now();
-        let transition = Transition::new(&[Status::Received], Status::Unroutable, now, ACTOR, format!("cannot ask: {reason}"))
-            .with(Changes { escalation_reason: Some(reason), ..Changes::default() });
+        let transition = Transition::new(
+            &[Status::Received],
+            Status::Unroutable,
+            now,
+            ACTOR,
+            format!("cannot ask: {reason}"),
+        )
+        .with(Changes {
+            escalation_reason: Some(reason),
+            ..Changes::default()
+        });
         match self.alerts.transition(&record.id, &transition).await? {
             Some(updated) => self.escalate(updated).await,
             None => Ok(()),
@@ -97,18 +133,35 @@ impl Notifier {
     }
 
     async fn escalate(&self, record: AlertRecord) -> Result<()> {
-        if record.escalation_message.is_some() || !matches!(record.status, Status::Unroutable | Status::Escalated) {
+        if record.escalation_message.is_some()
+            || !matches!(record.status, Status::Unroutable | Status::Escalated)
+        {
             tracing::info!(alert_id = %record.id, status = %record.status, "escalation already posted or no longer needed");
             return Ok(());
         }
         self.claim(&record, "escalation").await?;
-        let posted = self.chat.send_to_channel(&self.security_channel, &messages::escalation(&record)).await?;
+        let posted = self
+            .chat
+            .send_to_channel(&self.security_channel, &messages::escalation(&record))
+            .await?;
         if record.status == Status::Unroutable {
-            let transition = Transition::new(&[Status::Unroutable], Status::Escalated, self.clock.now(), ACTOR, "posted to the security team")
-                .with(Changes { escalation_message: Some(posted), due_at: Some(None), ..Changes::default() });
+            let transition = Transition::new(
+                &[Status::Unroutable],
+                Status::Escalated,
+                self.clock.now(),
+                ACTOR,
+                "posted to the security team",
+            )
+            .with(Changes {
+                escalation_message: Some(posted),
+                due_at: Some(None),
+                ..Changes::default()
+            });
             self.alerts.transition(&record.id, &transition).await?;
         } else {
-            self.alerts.set_escalation_message(&record.id, &posted).await?;
+            self.alerts
+                .set_escalation_message(&record.id, &posted)
+                .await?;
         }
         tracing::info!(alert_id = %record.id, reason = ?record.escalation_reason, "escalated");
         Ok(())
@@ -116,10 +169,17 @@ impl Notifier {
 
     /// A held claim means another delivery is sending right now: retry later, never drop.
     async fn claim(&self, record: &AlertRecord, what: &str) -> Result<()> {
-        if self.alerts.claim(&record.id, what, self.clock.now(), CLAIM_LEASE).await? {
+        if self
+            .alerts
+            .claim(&record.id, what, self.clock.now(), CLAIM_LEASE)
+            .await?
+        {
             Ok(())
         } else {
-            Err(Error::transient("notifier", format!("another delivery is sending the {what} for {}", record.id)))
+            Err(Error::transient(
+                "notifier",
+                format!("another delivery is sending the {what} for {}", record.id),
+            ))
         }
     }
 }

@@ -67,7 +67,10 @@ pub fn snooze_choices(max_minutes: u32) -> Vec<u32> {
     if max_minutes == 0 {
         return Vec::new();
     }
-    let mut choices: Vec<u32> = [60, 240, 480, 1440, 4320, 10080].into_iter().filter(|m| *m < max_minutes).collect();
+    let mut choices: Vec<u32> = [60, 240, 480, 1440, 4320, 10080]
+        .into_iter()
+        .filter(|m| *m < max_minutes)
+        .collect();
     choices.push(max_minutes);
     choices
 }

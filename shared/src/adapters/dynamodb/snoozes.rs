@@ -87,9 +87,16 @@ impl SnoozeStore for DynamoSnoozes {
 }
 
 fn from_item(item: &std::collections::HashMap<String, AttributeValue>) -> Result<Snooze> {
-    let r = ItemReader { item, table: "snoozes" };
+    let r = ItemReader {
+        item,
+        table: "snoozes",
+    };
     Ok(Snooze {
-        scope: SnoozeScope { user: r.s("user")?, rule: r.s("rule")?, context: r.map("scope") },
+        scope: SnoozeScope {
+            user: r.s("user")?,
+            rule: r.s("rule")?,
+            context: r.map("scope"),
+        },
         confirmed_alert: AlertId::from_stored(r.s("confirmed_alert_id")?),
         created_at: r.time("created_at")?,
         expires_at: r.time("expires_at")?,

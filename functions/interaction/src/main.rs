@@ -1,0 +1,14 @@
+//! Cold start: read and check the configuration, build the clients once, serve requests.
+
+use lambda_http::{run, service_fn};
+use securitybot::config::{BotConfig, ConversationSettings, EnvReader};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let settings = ConversationSettings::from_env(EnvReader::from_process())?;
+    let bot = BotConfig::load(settings.config_path.as_deref())?;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let function = interaction::wire_default(&aws, &settings, bot);
+    run(service_fn(|req| interaction::handle(&function, req))).await
+}

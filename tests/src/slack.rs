@@ -1,0 +1,183 @@
+//! A local stand-in for the Slack Web API, answering like Slack does: HTTP 200 with
+//! `{"ok": false, "error": ...}` for errors, 429 with Retry-After when told to. It records every
+//! call so tests can check the method, channel, buttons and that no secret was ever sent.
+
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub const BOT_TOKEN: &str = "xoxb-test-token-0123456789";
+
+pub struct SlackStandIn {
+    pub server: MockServer,
+}
+
+struct Api {
+    people: HashMap<String, String>,
+    ts: AtomicU64,
+    calls: Mutex<Vec<(String, Value)>>,
+}
+
+/// One recorded Web API call: the method and its arguments (JSON or form, as JSON).
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub args: Value,
+}
+
+fn args_of(request: &Request) -> Value {
+    let is_form = request
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        let pairs: HashMap<String, String> =
+            serde_urlencoded::from_bytes(&request.body).unwrap_or_default();
+        json!(pairs)
+    } else {
+        serde_json::from_slice(&request.body).unwrap_or(Value::Null)
+    }
+}
+
+impl Respond for Api {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let method = request
+            .url
+            .path()
+            .trim_start_matches('/')
+            .trim_start_matches("api/")
+            .to_string();
+        let args = args_of(request);
+        self.calls
+            .lock()
+            .unwrap()
+            .push((method.clone(), args.clone()));
+        let authorized = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            == Some(&format!("Bearer {BOT_TOKEN}"));
+        if !authorized {
+            return ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": false, "error": "invalid_auth"}));
+        }
+        let ok = |extra: Value| {
+            let mut body = json!({"ok": true});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            ResponseTemplate::new(200).set_body_json(body)
+        };
+        match method.as_str() {
+            "users.lookupByEmail" => {
+                match self.people.get(args["email"].as_str().unwrap_or_default()) {
+                    Some(id) => ok(json!({"user": {"id": id}})),
+                    None => ResponseTemplate::new(200)
+                        .set_body_json(json!({"ok": false, "error": "users_not_found"})),
+                }
+            }
+            "conversations.open" => ok(
+                json!({"channel": {"id": format!("D{}", args["users"].as_str().unwrap_or_default())}}),
+            ),
+            "chat.postMessage" => {
+                let ts = format!("1800000000.{:06}", self.ts.fetch_add(1, Ordering::SeqCst));
+                ok(json!({"channel": args["channel"], "ts": ts}))
+            }
+            "chat.update" => ok(json!({"channel": args["channel"], "ts": args["ts"]})),
+            "views.open" | "chat.postEphemeral" => ok(json!({})),
+            _ => ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": false, "error": "unknown_method"})),
+        }
+    }
+}
+
+impl SlackStandIn {
+    /// `people`: email -> Slack user id of everyone in the workspace.
+    pub async fn start(people: &[(&str, &str)]) -> Self {
+        let server = MockServer::start().await;
+        let api = Api {
+            people: people
+                .iter()
+                .map(|(e, i)| (e.to_string(), i.to_string()))
+                .collect(),
+            ts: AtomicU64::new(1),
+            calls: Mutex::new(Vec::new()),
+        };
+        Mock::given(method("POST"))
+            .respond_with(api)
+            .with_priority(10)
+            .mount(&server)
+            .await;
+        SlackStandIn { server }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}/api/", self.server.uri())
+    }
+
+    /// The next `times` calls of `api_method` get HTTP 429 with `Retry-After: retry_after`.
+    pub async fn rate_limit(&self, api_method: &str, times: u64, retry_after: u64) {
+        Mock::given(method("POST"))
+            .and(path(format!("/api/{api_method}")))
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("Retry-After", retry_after.to_string().as_str())
+                    .set_body_string("rate limited"),
+            )
+            .up_to_n_times(times)
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Every call Slack received, in order (429s included).
+    pub async fn calls(&self) -> Vec<Call> {
+        let requests = self.server.received_requests().await.unwrap_or_default();
+        requests
+            .iter()
+            .map(|r| Call {
+                method: r.url.path().trim_start_matches("/api/").to_string(),
+                args: args_of(r),
+            })
+            .collect()
+    }
+
+    pub async fn calls_to(&self, api_method: &str) -> Vec<Call> {
+        self.calls()
+            .await
+            .into_iter()
+            .filter(|c| c.method == api_method)
+            .collect()
+    }
+
+    /// The raw text of every request body, for "no secret ever reaches Slack" checks.
+    pub async fn everything_sent(&self) -> String {
+        let requests = self.server.received_requests().await.unwrap_or_default();
+        requests
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.body).to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// The action ids of every button in a message's blocks.
+pub fn buttons(blocks: &Value) -> Vec<(String, String)> {
+    blocks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
+        .map(|e| {
+            (
+                e["action_id"].as_str().unwrap_or_default().to_string(),
+                e["value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
