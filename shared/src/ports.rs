@@ -50,6 +50,8 @@ pub trait AlertStore: Send + Sync {
         now: DateTime<Utc>,
         lease: chrono::Duration,
     ) -> Result<bool>;
+    /// Gives a claim back after a failed send, so the retry need not wait out the lease.
+    async fn release(&self, id: &AlertId, what: &str) -> Result<()>;
     /// Records the team post, once. False if one was already recorded.
     async fn set_escalation_message(&self, id: &AlertId, message: &ChatRef) -> Result<bool>;
     /// Counts one more wrong second-factor code; returns the new count.

@@ -85,6 +85,14 @@ impl AlertStore for MemoryAlerts {
         }
     }
 
+    async fn release(&self, id: &AlertId, what: &str) -> Result<()> {
+        self.1
+            .lock()
+            .unwrap()
+            .remove(&(id.clone(), what.to_string()));
+        Ok(())
+    }
+
     async fn set_escalation_message(&self, id: &AlertId, message: &ChatRef) -> Result<bool> {
         let mut map = self.0.lock().unwrap();
         match map.get_mut(id) {

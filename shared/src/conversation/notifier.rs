@@ -4,7 +4,8 @@
 //! Idempotency: each message is sent only while the alert is still in the status that calls
 //! for it, and under a short claim on the alert, so a redelivered work item does not post
 //! twice. The window that remains: a crash after the post and before the status write; the
-//! retry then posts again once the claim's lease (2 minutes) has run out. Chat APIs offer no
+//! retry then posts again once the claim's lease (2 minutes) has run out. A send that fails
+//! gives its claim back at once, so a rate-limited retry comes as soon as Slack allows. Chat APIs offer no
 //! idempotency key to close it fully; a duplicate DM is the safe failure (never a lost one).
 
 use crate::core::messages;
@@ -81,11 +82,14 @@ impl Notifier {
         // Several open questions are asked one after another, each new one opening with
         // "one more thing", rather than held back: a held-back alert would miss its deadline.
         let one_more = self.alerts.open_asks(&user).await? > 0;
-        let posted = match self
+        let sent = self
             .chat
             .send_direct(&chat_user, &messages::ask(&record, one_more, deadline))
-            .await
-        {
+            .await;
+        if sent.is_err() {
+            self.alerts.release(&record.id, "ask").await?;
+        }
+        let posted = match sent {
             Ok(posted) => posted,
             Err(Error::Permanent { message, .. }) => {
                 tracing::warn!(alert_id = %record.id, error = %message, "cannot DM the person; escalating instead");
@@ -140,10 +144,14 @@ impl Notifier {
             return Ok(());
         }
         self.claim(&record, "escalation").await?;
-        let posted = self
+        let sent = self
             .chat
             .send_to_channel(&self.security_channel, &messages::escalation(&record))
-            .await?;
+            .await;
+        if sent.is_err() {
+            self.alerts.release(&record.id, "escalation").await?;
+        }
+        let posted = sent?;
         if record.status == Status::Unroutable {
             let transition = Transition::new(
                 &[Status::Unroutable],

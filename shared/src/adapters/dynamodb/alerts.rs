@@ -222,6 +222,20 @@ impl AlertStore for DynamoAlerts {
         conditional(result.map(|_| ()))
     }
 
+    async fn release(&self, id: &AlertId, what: &str) -> Result<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("alert_id", AttributeValue::S(id.to_string()))
+            .update_expression("REMOVE #claim")
+            .condition_expression("attribute_exists(alert_id)")
+            .expression_attribute_names("#claim", format!("{what}_claimed_at_epoch"))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        Ok(())
+    }
+
     async fn set_escalation_message(&self, id: &AlertId, m: &ChatRef) -> Result<bool> {
         let result = self
             .client

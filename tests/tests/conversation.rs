@@ -1,0 +1,484 @@
+//! The conversation's edges, through the real notifier and interaction handlers against moto
+//! and the Slack stand-in.
+
+use chrono::Duration;
+use securitybot_tests::slack::SlackStandIn;
+use securitybot_tests::*;
+use serde_json::{Value, json};
+
+const ALICE: &str = "UALICE";
+const MALLORY: &str = "UMALLORY";
+
+/// A stack with Alice in Slack and one alert of hers asked in a DM. Returns the alert id.
+async fn asked(stack: &Stack, slack: &SlackStandIn) -> String {
+    let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    let response = stack.deliver(&stack.notifier(&slack.url())).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(stack.alert(&id).await.status.as_str(), "asked");
+    id
+}
+
+async fn enroll(stack: &Stack) -> String {
+    let out = stack
+        .admin()
+        .run(json!({"command": "enroll", "user": "alice@example.com"}))
+        .await
+        .unwrap();
+    out["otpauth_uri"].as_str().unwrap().to_string()
+}
+
+async fn start() -> (Stack, SlackStandIn) {
+    let stack = Stack::new("conv").await;
+    let slack = SlackStandIn::start(&[
+        ("alice@example.com", ALICE),
+        ("mallory@example.com", MALLORY),
+    ])
+    .await;
+    (stack, slack)
+}
+
+#[tokio::test]
+async fn slack_signatures_valid_wrong_expired_and_base64() {
+    let (stack, slack) = start().await;
+    let f = stack.interaction(&slack.url());
+    let id = asked(&stack, &slack).await;
+    let body = serde_urlencoded::to_string([(
+        "payload",
+        click("answer_no", &id, ALICE, "DUALICE").to_string(),
+    )])
+    .unwrap();
+    let now = stack.now().timestamp();
+    let sign = |secret: &str, ts: i64| {
+        securitybot::adapters::slack::interaction::sign(secret, ts, body.as_bytes())
+    };
+
+    let (status, reply) = stack
+        .slack_raw(&f, &body, now, &sign("not-the-secret", now), false)
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(reply.unwrap()["message"], "the signature does not match");
+    let (status, _) = stack
+        .slack_raw(
+            &f,
+            &body,
+            now - 301,
+            &sign(SIGNING_SECRET, now - 301),
+            false,
+        )
+        .await;
+    assert_eq!(status, 401, "older than 5 minutes");
+    let (status, _) = stack.slack_raw(&f, &body, now, "v0=zz", false).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        stack.alert(&id).await.status.as_str(),
+        "asked",
+        "refused requests change nothing"
+    );
+
+    // The Function URL may hand the body over base64-encoded; the signature is over the raw bytes.
+    let (status, _) = stack
+        .slack_raw(&f, &body, now, &sign(SIGNING_SECRET, now), true)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(stack.alert(&id).await.status.as_str(), "escalated");
+}
+
+#[tokio::test]
+async fn someone_else_clicking_changes_nothing() {
+    let (stack, slack) = start().await;
+    let f = stack.interaction(&slack.url());
+    let id = asked(&stack, &slack).await;
+    for action in ["answer_yes", "answer_no"] {
+        let (status, _) = stack
+            .slack_post(&f, &click(action, &id, MALLORY, "DUALICE"))
+            .await;
+        assert_eq!(status, 200);
+    }
+    let (_, reply) = stack
+        .slack_post(&f, &submit(&id, MALLORY, "me", "123456", None))
+        .await;
+    assert_eq!(reply.unwrap()["response_action"], "errors");
+    assert_eq!(stack.alert(&id).await.status.as_str(), "asked");
+    let whispers = slack.calls_to("chat.postEphemeral").await;
+    assert_eq!(whispers.len(), 2);
+    assert_eq!(whispers[0].args["user"], MALLORY);
+    assert!(
+        slack.calls_to("views.open").await.is_empty(),
+        "no form opens for someone else"
+    );
+}
+
+#[tokio::test]
+async fn a_double_click_on_no_and_a_redelivery_post_one_escalation() {
+    let (stack, slack) = start().await;
+    let f = stack.interaction(&slack.url());
+    let notifier = stack.notifier(&slack.url());
+    let id = asked(&stack, &slack).await;
+    // The same ask delivered again: already asked, no second DM.
+    stack
+        .sqs
+        .send_message()
+        .queue_url(&stack.env["WORK_QUEUE_URL"])
+        .message_body(json!({"v": 1, "action": "ask", "alert_id": id}).to_string())
+        .send()
+        .await
+        .unwrap();
+    stack.deliver(&notifier).await;
+    assert_eq!(slack.calls_to("chat.postMessage").await.len(), 1, "one DM");
+
+    for _ in 0..2 {
+        stack
+            .slack_post(&f, &click("answer_no", &id, ALICE, "DUALICE"))
+            .await;
+    }
+    stack.deliver(&notifier).await;
+    stack
+        .sqs
+        .send_message()
+        .queue_url(&stack.env["WORK_QUEUE_URL"])
+        .message_body(json!({"v": 1, "action": "escalate", "alert_id": id}).to_string())
+        .send()
+        .await
+        .unwrap();
+    stack.deliver(&notifier).await;
+    let to_team: Vec<_> = slack
+        .calls_to("chat.postMessage")
+        .await
+        .into_iter()
+        .filter(|c| c.args["channel"] == SECURITY_CHANNEL)
+        .collect();
+    assert_eq!(to_team.len(), 1, "one escalation");
+    let record = stack.alert(&id).await;
+    assert_eq!(
+        record
+            .history
+            .iter()
+            .filter(|h| h.status.as_str() == "escalated")
+            .count(),
+        1
+    );
+    assert!(record.escalation_message.is_some());
+}
+
+#[tokio::test]
+async fn slack_429_is_retried_after_retry_after_and_nothing_is_lost() {
+    let (stack, slack) = start().await;
+    let notifier = stack.notifier(&slack.url());
+    call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    slack.rate_limit("chat.postMessage", 1, 2).await;
+    let response = stack.deliver(&notifier).await;
+    assert_eq!(
+        response.batch_item_failures.len(),
+        1,
+        "the rate-limited item is reported failed"
+    );
+    // Its visibility was set to Slack's Retry-After (2 s): not receivable now.
+    let now = stack
+        .sqs
+        .receive_message()
+        .queue_url(&stack.env["WORK_QUEUE_URL"])
+        .visibility_timeout(0)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        now.messages.unwrap_or_default().is_empty(),
+        "hidden until Retry-After passes"
+    );
+    let attrs = stack
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&stack.env["WORK_QUEUE_URL"])
+        .attribute_names(
+            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        )
+        .send()
+        .await
+        .unwrap();
+    let in_flight = attrs.attributes().unwrap()
+        [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible]
+        .clone();
+    assert_eq!(in_flight, "1", "still on the queue: nothing lost");
+    // After the wait, the retry goes through (the failed send gave its claim back).
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let response = stack.deliver(&notifier).await;
+    assert!(response.batch_item_failures.is_empty());
+    let posts = slack.calls_to("chat.postMessage").await;
+    assert_eq!(posts.len(), 2, "one 429, then the DM");
+    let id = stack.alerts().await[0]["alert_id"].as_s().unwrap().clone();
+    assert_eq!(stack.alert(&id).await.status.as_str(), "asked");
+}
+
+#[tokio::test]
+async fn people_slack_does_not_know_are_escalated() {
+    let stack = Stack::new("unknown").await;
+    let slack = SlackStandIn::start(&[]).await;
+    call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    let response = stack.deliver(&stack.notifier(&slack.url())).await;
+    assert!(response.batch_item_failures.is_empty());
+    let id = stack.alerts().await[0]["alert_id"].as_s().unwrap().clone();
+    let record = stack.alert(&id).await;
+    assert_eq!(record.status.as_str(), "escalated");
+    assert_eq!(
+        record.escalation_reason.unwrap().as_str(),
+        "unknown_in_chat"
+    );
+    let posts = slack.calls_to("chat.postMessage").await;
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].args["channel"], SECURITY_CHANNEL);
+}
+
+#[tokio::test]
+async fn a_yes_without_enrollment_is_an_unverified_escalation() {
+    let (stack, slack) = start().await;
+    let f = stack.interaction(&slack.url());
+    let id = asked(&stack, &slack).await;
+    stack
+        .slack_post(&f, &click("answer_yes", &id, ALICE, "DUALICE"))
+        .await;
+    let record = stack.alert(&id).await;
+    assert_eq!(record.status.as_str(), "escalated");
+    assert_eq!(record.escalation_reason.unwrap().as_str(), "unverified_yes");
+    assert!(
+        slack.calls_to("views.open").await.is_empty(),
+        "no form: nothing to verify with"
+    );
+    let update = slack.calls_to("chat.update").await;
+    assert!(
+        update[0].args.to_string().contains("Home"),
+        "the person is told how to enroll"
+    );
+    stack.deliver(&stack.notifier(&slack.url())).await;
+    let admin = stack
+        .admin()
+        .run(json!({"command": "snooze_list"}))
+        .await
+        .unwrap();
+    assert!(
+        admin["snoozes"].as_array().unwrap().is_empty(),
+        "never a snooze"
+    );
+    assert!(
+        slack
+            .calls_to("chat.postMessage")
+            .await
+            .iter()
+            .any(|c| c.args["channel"] == SECURITY_CHANNEL
+                && c.args.to_string().contains("unverified"))
+    );
+}
+
+async fn at_the_form(stack: &Stack, slack: &SlackStandIn) -> (String, String) {
+    let uri = enroll(stack).await;
+    let id = asked(stack, slack).await;
+    stack
+        .slack_post(
+            &stack.interaction(&slack.url()),
+            &click("answer_yes", &id, ALICE, "DUALICE"),
+        )
+        .await;
+    assert_eq!(
+        stack.alert(&id).await.status.as_str(),
+        "awaiting_second_factor"
+    );
+    (id, uri)
+}
+
+async fn code_reply(stack: &Stack, slack: &SlackStandIn, id: &str, code: &str) -> Option<Value> {
+    stack
+        .slack_post(
+            &stack.interaction(&slack.url()),
+            &submit(id, ALICE, "deploying", code, None),
+        )
+        .await
+        .1
+}
+
+#[tokio::test]
+async fn totp_accepts_one_step_of_skew_either_way_but_not_two() {
+    let (stack, slack) = start().await;
+    let (id, uri) = at_the_form(&stack, &slack).await;
+    let now = stack.now();
+    let two_steps_ago = code_at(&uri, now - Duration::seconds(60));
+    let reply = code_reply(&stack, &slack, &id, &two_steps_ago)
+        .await
+        .expect("refused");
+    assert!(
+        reply["errors"]["code"]
+            .as_str()
+            .unwrap()
+            .contains("didn't work")
+    );
+    let one_step_ahead = code_at(&uri, now + Duration::seconds(30));
+    assert_eq!(
+        code_reply(&stack, &slack, &id, &one_step_ahead).await,
+        None,
+        "accepted"
+    );
+    assert_eq!(stack.alert(&id).await.status.as_str(), "confirmed");
+}
+
+#[tokio::test]
+async fn a_used_code_is_not_accepted_again() {
+    let (stack, slack) = start().await;
+    let (first, uri) = at_the_form(&stack, &slack).await;
+    let code = code_at(&uri, stack.now());
+    assert_eq!(code_reply(&stack, &slack, &first, &code).await, None);
+    // A second alert on another host, answered with the very same code: a replay.
+    let mut alert: Value =
+        serde_json::from_str(event("ingest-canonical.json")["body"].as_str().unwrap()).unwrap();
+    alert["id"] = "evt-replay".into();
+    alert["context"]["host"] = "build-09".into();
+    let (_, body) = call(
+        &stack.webhook(),
+        &with_body(event("ingest-canonical.json"), &alert.to_string()),
+    )
+    .await;
+    let second = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    stack.deliver(&stack.notifier(&slack.url())).await;
+    stack
+        .slack_post(
+            &stack.interaction(&slack.url()),
+            &click("answer_yes", &second, ALICE, "DUALICE"),
+        )
+        .await;
+    let reply = code_reply(&stack, &slack, &second, &code)
+        .await
+        .expect("refused");
+    assert_eq!(reply["response_action"], "errors");
+    assert_eq!(
+        stack.alert(&second).await.status.as_str(),
+        "awaiting_second_factor"
+    );
+    assert_eq!(stack.alert(&second).await.second_factor_failures, 1);
+}
+
+#[tokio::test]
+async fn five_wrong_codes_escalate_kindly() {
+    let (stack, slack) = start().await;
+    let (id, _) = at_the_form(&stack, &slack).await;
+    for left in (1..=4).rev() {
+        let reply = code_reply(&stack, &slack, &id, "000000")
+            .await
+            .expect("refused");
+        let text = reply["errors"]["code"].as_str().unwrap();
+        assert!(text.contains(&format!("{left} attempt")), "{text}");
+    }
+    assert_eq!(
+        code_reply(&stack, &slack, &id, "000000").await,
+        None,
+        "the fifth closes the form"
+    );
+    let record = stack.alert(&id).await;
+    assert_eq!(record.status.as_str(), "escalated");
+    assert_eq!(
+        record.escalation_reason.unwrap().as_str(),
+        "second_factor_failed"
+    );
+    assert_eq!(record.explanation.as_deref(), Some("deploying"));
+    let told = slack.calls_to("chat.update").await;
+    assert!(
+        told.last()
+            .unwrap()
+            .args
+            .to_string()
+            .contains("didn't work")
+    );
+    stack.deliver(&stack.notifier(&slack.url())).await;
+    assert!(
+        slack
+            .calls_to("chat.postMessage")
+            .await
+            .iter()
+            .any(|c| c.args["channel"] == SECURITY_CHANNEL
+                && c.args.to_string().contains("failed the second factor"))
+    );
+}
+
+#[tokio::test]
+async fn admin_commands_manage_people_and_show_history() {
+    let stack = Stack::new("admin").await;
+    let admin = stack.admin();
+    admin
+        .run(json!({"command": "never_contact_add", "user": "CEO@Example.com"}))
+        .await
+        .unwrap();
+    let list = admin
+        .run(json!({"command": "never_contact_list"}))
+        .await
+        .unwrap();
+    assert_eq!(list["never_contact"], json!(["ceo@example.com"]));
+    admin
+        .run(json!({"command": "never_contact_remove", "user": "ceo@example.com"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        admin
+            .run(json!({"command": "never_contact_list"}))
+            .await
+            .unwrap()["never_contact"],
+        json!([])
+    );
+
+    let uri = admin
+        .run(json!({"command": "enroll", "user": "bob@example.com"}))
+        .await
+        .unwrap();
+    assert!(
+        uri["otpauth_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/")
+    );
+    let again = admin
+        .run(json!({"command": "enroll", "user": "bob@example.com"}))
+        .await
+        .unwrap_err();
+    assert!(
+        again.to_string().contains("reset_second_factor"),
+        "re-enrollment needs a reset"
+    );
+    admin
+        .run(json!({"command": "reset_second_factor", "user": "bob@example.com"}))
+        .await
+        .unwrap();
+    assert!(
+        admin
+            .run(json!({"command": "enroll", "user": "bob@example.com"}))
+            .await
+            .is_ok()
+    );
+    let people = stack
+        .dynamodb
+        .scan()
+        .table_name(&stack.env["PEOPLE_TABLE"])
+        .send()
+        .await
+        .unwrap();
+    let stored = format!("{:?}", people.items());
+    let plain_seed = uri["otpauth_uri"]
+        .as_str()
+        .unwrap()
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(!stored.contains(&plain_seed), "seeds are encrypted at rest");
+
+    call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    let id = stack.alerts().await[0]["alert_id"].as_s().unwrap().clone();
+    let shown = admin
+        .run(json!({"command": "show_alert", "alert_id": id}))
+        .await
+        .unwrap();
+    assert_eq!(shown["history"][0]["status"], "received");
+    let bad = admin
+        .run(json!({"command": "delete_everything"}))
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("commands: enroll"), "{bad}");
+}
