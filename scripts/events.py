@@ -4,6 +4,7 @@
   scripts/events.py generate          rewrite events/ingest-*.json from the bodies below
   scripts/events.py sign FILE [KEY]   print FILE re-signed with the current time (HMAC mode)
   scripts/events.py curl-sign KEY     read a body on stdin, print the two signature headers
+  scripts/events.py slack-sign FILE [SECRET]  print a Slack interaction event re-signed now
 
 The signature is hex HMAC-SHA256(key, "v1:" + timestamp + ":" + body), sent as
 X-Securitybot-Signature: v1=<hex> with X-Securitybot-Timestamp: <unix seconds>.
@@ -12,6 +13,8 @@ import hashlib, hmac, json, sys, time
 from pathlib import Path
 
 LOCAL_KEY = "local-webhook-key-change-me"  # the local stack's key (scripts/local-run.sh)
+LOCAL_SIGNING_SECRET = "local-slack-signing-secret"  # the local stack's Slack signing secret
+SAMPLE_ALERT_ID = "al_783c795f86a210ce15c90e963f73a719"  # the id of events/ingest-canonical.json's alert
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 FIXED_TS = 1795860000  # 2026-11-28T08:00:00Z: signed samples are stale on purpose; `sign` refreshes them
 
@@ -93,19 +96,84 @@ def bodies():
     }
 
 
+def slack_signature(secret: str, ts: str, body: str) -> str:
+    return "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+
+
+def slack_event(payload, secret=LOCAL_SIGNING_SECRET, ts=FIXED_TS):
+    from urllib.parse import urlencode
+    body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
+    ev = event("/", body, {"content-type": "application/x-www-form-urlencoded", "user-agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+                           "x-slack-request-timestamp": str(ts), "x-slack-signature": slack_signature(secret, str(ts), body)})
+    return ev
+
+
+def click(action, user, channel):
+    return {"type": "block_actions", "user": {"id": user, "username": "alice", "team_id": "T0001"}, "api_app_id": "A0001",
+            "team": {"id": "T0001", "domain": "example"}, "trigger_id": "1234567890.0001.abcdef", "channel": {"id": channel},
+            "container": {"type": "message", "channel_id": channel, "message_ts": "1800000000.000001"},
+            "actions": [{"action_id": action, "block_id": "b1", "value": SAMPLE_ALERT_ID, "type": "button", "action_ts": "1800000001.000001"}]}
+
+
+def sqs_batch():
+    def record(n, action):
+        return {"messageId": f"0c8f9d7e-1b2a-4c3d-8e9f-00000000000{n}", "receiptHandle": f"AQEB{n}sample-receipt-handle",
+                "body": json.dumps({"v": 1, "action": action, "alert_id": SAMPLE_ALERT_ID}, separators=(",", ":")),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(FIXED_TS * 1000),
+                               "SenderId": "AROAEXAMPLE:securitybot-IngestFunction", "ApproximateFirstReceiveTimestamp": str(FIXED_TS * 1000)},
+                "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:securitybot-WorkQueue", "awsRegion": "us-east-1"}
+    return {"Records": [record(1, "ask"), record(2, "escalate")]}
+
+
+def conversation_events():
+    submit = {"type": "view_submission", "user": {"id": "UALICE", "username": "alice", "team_id": "T0001"}, "api_app_id": "A0001",
+              "team": {"id": "T0001", "domain": "example"}, "trigger_id": "1234567890.0002.abcdef",
+              "view": {"id": "V0001", "type": "modal", "callback_id": "securitybot_answer", "private_metadata": SAMPLE_ALERT_ID,
+                       "state": {"values": {"explanation": {"value": {"type": "plain_text_input", "value": "Rebuilding the CI runner"}},
+                                            "code": {"value": {"type": "plain_text_input", "value": "123456"}},
+                                            "snooze": {"value": {"type": "static_select", "selected_option": {"value": "240"}}}}}}}
+    admin = {
+        "admin-enroll": {"command": "enroll", "user": "alice@example.com"},
+        "admin-reset-second-factor": {"command": "reset_second_factor", "user": "alice@example.com"},
+        "admin-never-contact-add": {"command": "never_contact_add", "user": "ceo@example.com"},
+        "admin-never-contact-remove": {"command": "never_contact_remove", "user": "ceo@example.com"},
+        "admin-never-contact-list": {"command": "never_contact_list"},
+        "admin-snooze-list": {"command": "snooze_list", "user": "alice@example.com"},
+        "admin-snooze-remove": {"command": "snooze_remove", "snooze_key": "sz_00000000000000000000000000000000"},
+        "admin-show-alert": {"command": "show_alert", "alert_id": SAMPLE_ALERT_ID},
+    }
+    return {
+        "notifier-sqs-batch": sqs_batch(),
+        "interaction-yes": slack_event(click("answer_yes", "UALICE", "DUALICE")),
+        "interaction-no": slack_event(click("answer_no", "UALICE", "DUALICE")),
+        "interaction-team-acknowledge": slack_event(click("team_acknowledge", "UTEAM1", "CSECURITY")),
+        "interaction-submit": slack_event(submit),
+        **admin,
+    }
+
+
 def main():
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "generate":
         EVENTS.mkdir(exist_ok=True)
-        for name, ev in bodies().items():
+        every = {**bodies(), **conversation_events()}
+        for name, ev in every.items():
             (EVENTS / f"{name}.json").write_text(json.dumps(ev, indent=2) + "\n")
-        print(f"wrote {len(bodies())} events to {EVENTS}")
+        print(f"wrote {len(every)} events to {EVENTS}")
     elif cmd == "sign" and len(sys.argv) >= 3:
         ev = json.loads(Path(sys.argv[2]).read_text())
         key = sys.argv[3] if len(sys.argv) > 3 else LOCAL_KEY
         ts = str(int(time.time()))
         ev["headers"]["x-securitybot-timestamp"] = ts
         ev["headers"]["x-securitybot-signature"] = signature(key, ts, ev["body"])
+        print(json.dumps(ev))
+    elif cmd == "slack-sign" and len(sys.argv) >= 3:
+        ev = json.loads(Path(sys.argv[2]).read_text())
+        secret = sys.argv[3] if len(sys.argv) > 3 else LOCAL_SIGNING_SECRET
+        ts = str(int(time.time()))
+        ev["headers"]["x-slack-request-timestamp"] = ts
+        ev["headers"]["x-slack-signature"] = slack_signature(secret, ts, ev["body"])
         print(json.dumps(ev))
     elif cmd == "curl-sign" and len(sys.argv) == 3:
         body = sys.stdin.read()

@@ -20,7 +20,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub mod slack;
 
 pub const LOCAL_KEY: &str = "local-webhook-key-change-me";
-pub const SIGNING_SECRET: &str = "test-slack-signing-secret";
+/// The same as scripts/events.py's, so the samples in events/ verify.
+pub const SIGNING_SECRET: &str = "local-slack-signing-secret";
 /// 32 bytes, base64.
 pub const SEED_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 pub const SECURITY_CHANNEL: &str = "CSECURITY";

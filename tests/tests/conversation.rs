@@ -246,7 +246,7 @@ async fn a_yes_without_enrollment_is_an_unverified_escalation() {
     );
     let update = slack.calls_to("chat.update").await;
     assert!(
-        update[0].args.to_string().contains("Home"),
+        update[0].args.to_string().contains("set it up with you"),
         "the person is told how to enroll"
     );
     stack.deliver(&stack.notifier(&slack.url())).await;

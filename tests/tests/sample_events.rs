@@ -59,3 +59,83 @@ async fn every_sample_event_gets_its_documented_answer() {
     assert_eq!(stack.alerts().await.len(), 5);
     assert_eq!(stack.drain_queue().await.len(), 5);
 }
+
+/// Re-signs a Slack sample at `ts`, as scripts/events.py slack-sign does.
+fn slack_signed(mut e: serde_json::Value, ts: i64) -> serde_json::Value {
+    let body = e["body"].as_str().unwrap().to_string();
+    e["headers"]["x-slack-request-timestamp"] = ts.to_string().into();
+    e["headers"]["x-slack-signature"] =
+        securitybot::adapters::slack::interaction::sign(SIGNING_SECRET, ts, body.as_bytes()).into();
+    e
+}
+
+#[tokio::test]
+async fn the_conversation_samples_drive_the_real_handlers() {
+    let stack = Stack::new("convsamples").await;
+    let slack =
+        securitybot_tests::slack::SlackStandIn::start(&[("alice@example.com", "UALICE")]).await;
+    let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        id, "al_783c795f86a210ce15c90e963f73a719",
+        "the samples refer to this alert"
+    );
+
+    let batch: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_value(event("notifier-sqs-batch.json")).unwrap();
+    let response = notifier::handle(&stack.notifier(&slack.url()), batch)
+        .await
+        .unwrap();
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(
+        stack.alert(&id).await.status.as_str(),
+        "asked",
+        "the ask was sent; the escalate item found nothing to do"
+    );
+
+    let f = stack.interaction(&slack.url());
+    let now = stack.now().timestamp();
+    let respond = |name: &str| {
+        let e = slack_signed(event(name), now);
+        let f = &f;
+        async move {
+            interaction::handle(f, request(&e))
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        interaction::handle(&f, request(&event("interaction-no.json")))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        401,
+        "samples are stale until re-signed"
+    );
+    assert_eq!(respond("interaction-no.json").await, 200);
+    assert_eq!(stack.alert(&id).await.status.as_str(), "escalated");
+    assert_eq!(
+        respond("interaction-yes.json").await,
+        200,
+        "a late yes changes nothing"
+    );
+    assert_eq!(respond("interaction-submit.json").await, 200);
+    assert_eq!(respond("interaction-team-acknowledge.json").await, 200);
+    assert_eq!(stack.alert(&id).await.status.as_str(), "acknowledged");
+
+    let admin = stack.admin();
+    let mut names: Vec<String> = std::fs::read_dir(event_path(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("admin-"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 8);
+    for name in names {
+        let out = admin.run(event(&name)).await;
+        assert!(out.is_ok(), "{name}: {out:?}");
+    }
+}
