@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole pipeline locally, no AWS account, no Docker:
 #   moto (DynamoDB, SQS, Secrets Manager) <- tables/queues/secret created from template.yaml
-#   cargo lambda watch serving the ingest function's Function URL
-#   sample alerts POSTed with curl in each auth mode, then what landed in DynamoDB and SQS.
+#   cargo lambda watch serving every function; a local Slack stand-in (scripts/local_slack.py)
+#   1. sample alerts POSTed with curl in each format and auth mode, and what landed in DynamoDB/SQS;
+#   2. the conversation: the DM, Alice's Yes with her TOTP code, a snoozed repeat, a No, the
+#      escalation to the team and their acknowledgement, as Slack would show them.
 # Pass --keep to leave everything running for your own curls (Ctrl-C stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,19 +15,31 @@ source scripts/moto.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 KEY=local-webhook-key-change-me
+SLACK_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+SECRET=$(python3 -c 'import json; print(json.dumps({"webhook_keys": [{"id": "local", "secret": "'$KEY'"}],
+  "slack_bot_token": "xoxb-local-bot-token", "slack_signing_secret": "local-slack-signing-secret",
+  "seed_encryption_key": "bG9jYWwtb25seS1zZWVkLWtleS0zMi1ieXRlcy1sb24="}))')
 echo "== creating the stack's tables, queues and secret on moto (from template.yaml)"
-cargo run -q -p securitybot-infra --bin local-stack -- up \
-  --secret "{\"webhook_keys\": [{\"id\": \"local\", \"secret\": \"$KEY\"}]}" --env-file .local/ingest.env
+cargo run -q -p securitybot-infra --bin local-stack -- up --secret "$SECRET" --env-file .local/functions.env
+python3 - "$SLACK_PORT" <<'PY'
+import sys
+env = dict(l.split("=", 1) for l in open(".local/functions.env").read().splitlines() if "=" in l)
+env.update(SLACK_API_URL=f"http://127.0.0.1:{sys.argv[1]}/api/", SECURITY_CHANNEL_ID="CSECURITY", TEAM_USER_IDS="UTEAM1")
+open(".local/functions.env", "w").write("".join(f"{k}={v}\n" for k, v in env.items()))
+PY
 { echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"; echo "AWS_ACCESS_KEY_ID=test"; echo "AWS_SECRET_ACCESS_KEY=test";
-  echo "AWS_REGION=us-east-1"; echo "RUST_LOG=info"; } >> .local/ingest.env
+  echo "AWS_REGION=us-east-1"; echo "RUST_LOG=warn"; } >> .local/functions.env
+: > target/slack.log
+python3 scripts/local_slack.py serve "$SLACK_PORT" target/slack.log &
+SLACK_PID=$!
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 echo "== starting the ingest function under cargo lambda watch on port $PORT (first build takes a minute)"
-cargo lambda watch -q --ignore-changes -A 127.0.0.1 -P "$PORT" --env-file .local/ingest.env >target/watch.log 2>&1 &
+cargo lambda watch -q --ignore-changes -A 127.0.0.1 -P "$PORT" --env-file .local/functions.env >target/watch.log 2>&1 &
 WATCH_PID=$!
-trap 'kill -INT $WATCH_PID 2>/dev/null; wait $WATCH_PID 2>/dev/null || true; stop_moto' EXIT
+trap 'kill -INT $WATCH_PID 2>/dev/null; wait $WATCH_PID 2>/dev/null || true; kill $SLACK_PID 2>/dev/null; stop_moto' EXIT
 URL="http://127.0.0.1:$PORT/lambda-url/ingest"
-cargo build -q -p ingest
+cargo build -q -p ingest -p notifier -p interaction -p admin
 for _ in $(seq 1 600); do
   curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
   kill -0 $WATCH_PID 2>/dev/null || { cat target/watch.log; exit 1; }
@@ -58,9 +72,48 @@ post /alerts "$(body ingest-malformed)" -H "Authorization: Bearer $KEY"
 post /alerts "$(body ingest-invalid)" -H "Authorization: Bearer $KEY"
 
 echo "== what is in DynamoDB and on the work queue now"
-cargo run -q -p securitybot-infra --bin local-stack -- show --env-file .local/ingest.env
+cargo run -q -p securitybot-infra --bin local-stack -- show --env-file .local/functions.env
+
+# ---------------------------------------------------------------- the conversation
+QUEUE=$(sed -n 's/^WORK_QUEUE_URL=//p' .local/functions.env)
+ANSWER="http://127.0.0.1:$PORT/lambda-url/interaction/"
+seen=0
+slack_shows() { tail -c +$((seen + 1)) target/slack.log; seen=$(wc -c < target/slack.log); }
+deliver() { python3 scripts/local_slack.py deliver "$QUEUE" "$PORT"; slack_shows; }
+alert_on() { # alert_on <id> <host>: the canonical sample, as another alert on another host
+  python3 -c 'import json,sys; a=json.loads(json.load(open("events/ingest-canonical.json"))["body"]); a["id"]=sys.argv[1]; a["context"]["host"]=sys.argv[2]; print(json.dumps(a))' "$1" "$2" > target/alert.json
+  curl -s -X POST "$URL/alerts" -H 'Content-Type: application/json' -H "Authorization: Bearer $KEY" --data-binary @target/alert.json
+  echo
+}
+ALICE_ALERT=$(python3 -c 'import sys; sys.path.insert(0, "scripts"); from events import SAMPLE_ALERT_ID; print(SAMPLE_ALERT_ID)')
+
+echo; echo "== the operator enrolls Alice in two-factor (admin function)"
+URI=$(cargo lambda invoke admin -A 127.0.0.1 -P "$PORT" --data-file events/admin-enroll.json | python3 -c 'import json,sys; print(json.load(sys.stdin)["otpauth_uri"])')
+echo "   Alice adds it to her authenticator app (otpauth://totp/Securitybot:alice...; the seed is stored encrypted)"
+echo; echo "== the notifier takes the queued work: a DM to each person asked"
+deliver
+echo; echo "== Alice clicks 'Yes, that was me'; the form opens"
+python3 scripts/local_slack.py click answer_yes "$ALICE_ALERT" UALICE "$ANSWER"; slack_shows
+echo "== she types a wrong code first, then the one her app shows"
+python3 scripts/local_slack.py submit "$ALICE_ALERT" UALICE "Rebuilding the CI runner" 000000 "$ANSWER"
+python3 scripts/local_slack.py submit "$ALICE_ALERT" UALICE "Rebuilding the CI runner" "$(python3 scripts/local_slack.py totp "$URI")" "$ANSWER"; slack_shows
+echo; echo "== the same alert again on build-01: covered by her snooze, nobody is asked"
+alert_on elastic-repeat-1 build-01
+echo; echo "== the same rule on build-02 is asked; Alice says 'No, that wasn't me'"
+SECOND=$(alert_on elastic-other-host build-02 | tee /dev/stderr | python3 -c 'import json,sys; print(json.load(sys.stdin)["alerts"][0]["alert_id"])')
+deliver
+python3 scripts/local_slack.py click answer_no "$SECOND" UALICE "$ANSWER"; slack_shows
+echo "== the escalation goes to the security channel"
+deliver
+echo "== someone outside the team tries the team's button; then the team acknowledges"
+python3 scripts/local_slack.py click team_acknowledge "$SECOND" UALICE "$ANSWER"
+python3 scripts/local_slack.py click team_acknowledge "$SECOND" UTEAM1 "$ANSWER"; slack_shows
+echo; echo "== the escalated alert's audit trail (admin show_alert)"
+cargo lambda invoke admin -A 127.0.0.1 -P "$PORT" --data-ascii "{\"command\": \"show_alert\", \"alert_id\": \"$SECOND\"}" \
+  | python3 -c 'import json,sys; a=json.load(sys.stdin); print(f"   {a[\"alert_id\"]}: {a[\"status\"]} ({a[\"escalation_reason\"]})"); [print(f"   {h[\"at\"]}  {h[\"status\"]:<13} {h[\"actor\"]:<22} {h[\"note\"]}") for h in a["history"]]'
 
 if $keep; then
-  echo "== running: webhook at $URL/alerts (key $KEY); moto at $AWS_ENDPOINT_URL. Ctrl-C to stop."
+  echo "== running: webhook at $URL/alerts (key $KEY); interactions at $ANSWER; Slack stand-in log in target/slack.log;"
+  echo "   moto at $AWS_ENDPOINT_URL; deliver queued work with: python3 scripts/local_slack.py deliver $QUEUE $PORT. Ctrl-C to stop."
   wait $WATCH_PID
 fi

@@ -110,6 +110,8 @@ pub struct AnswerForm {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verification {
     Valid,
+    /// Valid, and the first code since enrollment started: enrollment is now complete.
+    ValidFirstCode,
     Invalid,
     /// A code that was already used (replay).
     Replayed,

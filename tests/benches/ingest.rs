@@ -1,4 +1,5 @@
-//! Ingest time per alert through the real handler against moto on loopback.
+//! Ingest time per alert through the real handler against moto on loopback, and the time
+//! from an alert arriving to its DM being posted (ingest + queue + notifier + Slack stand-in).
 //! Run with scripts/bench.sh (it starts moto). Prints numbers; asserts nothing about speed.
 
 use securitybot_tests::*;
@@ -63,4 +64,38 @@ async fn main() {
     );
     let stored = stack.alerts().await.len();
     println!("stored: {stored} alerts (expected {})", singles + n);
+    alert_to_dm().await;
+}
+
+/// One alert at a time: POST to the webhook, then the notifier takes it off the queue and DMs.
+async fn alert_to_dm() {
+    let stack = Stack::new("bench-dm").await;
+    let slack =
+        securitybot_tests::slack::SlackStandIn::start(&[("alice@example.com", "UALICE")]).await;
+    let webhook = stack.webhook();
+    let notifier = stack.notifier(&slack.url());
+    let template: Value =
+        serde_json::from_str(event("ingest-canonical.json")["body"].as_str().unwrap()).unwrap();
+    let rounds = 50;
+    let mut times = Vec::with_capacity(rounds);
+    for i in 0..rounds {
+        let mut alert = template.clone();
+        alert["id"] = format!("bench-dm-{i}").into();
+        alert["context"]["host"] = format!("host-{i}").into();
+        let request = with_body(event("ingest-canonical.json"), &alert.to_string());
+        let started = Instant::now();
+        let (status, _) = call(&webhook, &request).await;
+        let delivered = stack.deliver(&notifier).await;
+        times.push(started.elapsed());
+        assert_eq!(status, 202);
+        assert!(delivered.batch_item_failures.is_empty());
+    }
+    times.sort();
+    let dms = slack.calls_to("chat.postMessage").await.len();
+    println!(
+        "alert to DM: n={rounds} p50={:.2} ms p95={:.2} ms max={:.2} ms ({dms} DMs posted)",
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        percentile(&times, 1.0)
+    );
 }

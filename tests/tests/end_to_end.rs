@@ -111,6 +111,14 @@ async fn the_whole_conversation() {
         )
         .await;
     assert_eq!((status, reply), (200, None), "a valid code closes the form");
+    let announced = slack.calls_to("chat.postMessage").await;
+    assert!(
+        announced
+            .iter()
+            .any(|c| c.args["channel"] == SECURITY_CHANNEL
+                && c.args.to_string().contains("enrollment completed")),
+        "the first valid code completes enrollment, and the team hears of it"
+    );
     let confirmed = stack.alert(&first).await;
     assert_eq!(confirmed.status.as_str(), "confirmed");
     assert_eq!(
@@ -140,8 +148,8 @@ async fn the_whole_conversation() {
     stack.deliver(&notifier).await;
     assert_eq!(
         slack.calls_to("chat.postMessage").await.len(),
-        1,
-        "no new DM"
+        2,
+        "no new DM (only the first DM and the enrollment announcement)"
     );
 
     // 4. The same rule on another host is asked.
@@ -149,7 +157,7 @@ async fn the_whole_conversation() {
     assert_eq!(body["alerts"][0]["outcome"], "ask");
     let second = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
     stack.deliver(&notifier).await;
-    assert_eq!(slack.calls_to("chat.postMessage").await.len(), 2);
+    assert_eq!(slack.calls_to("chat.postMessage").await.len(), 3);
 
     // 5. No on that one: the team gets a post with their buttons.
     let (status, _) = stack

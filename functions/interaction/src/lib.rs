@@ -40,6 +40,7 @@ pub fn wire(
             rules: Arc::new(bot.rules),
             team: settings.team.clone(),
             max_code_attempts: settings.max_code_attempts,
+            security_channel: settings.security_channel.clone(),
         },
         secrets: adapters.secrets.clone(),
         clock,

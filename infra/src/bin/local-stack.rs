@@ -1,5 +1,5 @@
 //! `local-stack up` creates the template's resources on the emulator at AWS_ENDPOINT_URL and
-//! writes the ingest function's environment to a file; `local-stack show` prints what is in
+//! writes the functions' environment to a file; `local-stack show` prints what is in
 //! the alerts table and on the work queue. For the README's local run.
 
 use securitybot_infra::{Template, provision, template_path};
@@ -23,7 +23,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let secret = arg("--secret").ok_or("--secret '<json>' is required")?;
             let template = Template::load(&template_path())?;
             let created = provision(&template, &aws, &prefix, &secret).await?;
-            let env = created.function_env(&template, "IngestFunction")?;
+            // cargo lambda watch takes one environment for every function: the union of the
+            // template's (they agree wherever they overlap).
+            let mut env = BTreeMap::new();
+            for (function, _) in template.of_type("AWS::Serverless::Function") {
+                env.extend(created.function_env(&template, &function)?);
+            }
             let mut text = String::new();
             for (k, v) in &env {
                 writeln!(text, "{k}={v}")?;

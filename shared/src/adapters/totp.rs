@@ -142,6 +142,10 @@ impl SecondFactor for TotpSecondFactor {
         let Some(sealed) = item.get("totp_seed").and_then(|v| v.as_s().ok()) else {
             return Ok(Verification::NotEnrolled);
         };
+        let was_pending = item
+            .get("totp_state")
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|s| s == "pending");
         let recent_failures = match n(&item, "totp_failures_since_epoch") {
             Some(since) if since >= (now - chrono::Duration::hours(1)).timestamp() => {
                 n(&item, "totp_failures").unwrap_or(0)
@@ -183,6 +187,7 @@ impl SecondFactor for TotpSecondFactor {
             .send()
             .await;
         match accepted {
+            Ok(_) if was_pending => Ok(Verification::ValidFirstCode),
             Ok(_) => Ok(Verification::Valid),
             Err(SdkError::ServiceError(e))
                 if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>

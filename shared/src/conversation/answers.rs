@@ -37,6 +37,8 @@ pub struct Answers {
     pub team: Vec<String>,
     /// Wrong codes allowed per alert before it escalates.
     pub max_code_attempts: u32,
+    /// Where enrollments are announced.
+    pub security_channel: String,
 }
 
 impl Answers {
@@ -196,6 +198,14 @@ impl Answers {
             let code = code.unwrap_or_default();
             let failure = match self.second_factor.verify(&user, &code, now).await? {
                 Verification::Valid => None,
+                Verification::ValidFirstCode => {
+                    // Every enrollment is announced, so a stolen session enrolling is noticed.
+                    let note = messages::enrolled(&user, chat_user);
+                    self.chat
+                        .send_to_channel(&self.security_channel, &note)
+                        .await?;
+                    None
+                }
                 Verification::NotEnrolled => {
                     self.escalate(
                         record,

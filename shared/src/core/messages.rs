@@ -270,6 +270,23 @@ pub fn escalation_closed(record: &AlertRecord, by_chat_user: &str, verb: &str) -
     message
 }
 
+/// The security channel hears of every completed second-factor enrollment.
+pub fn enrolled(user: &str, chat_user: &str) -> Message {
+    Message {
+        summary: format!("Two-factor enrollment completed: {user}"),
+        blocks: vec![
+            Block::Say(
+                ":closed_lock_with_key: *Two-factor enrollment completed* with a first valid code."
+                    .into(),
+            ),
+            Block::Facts(vec![
+                ("Who".into(), user.to_string()),
+                ("Slack user".into(), chat_user.to_string()),
+            ]),
+        ],
+    }
+}
+
 pub const NOT_YOURS: &str = "Thanks for trying to help! :slightly_smiling_face: This one isn't yours to answer, so I've left it as it was.";
 
 #[cfg(test)]
