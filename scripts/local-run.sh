@@ -100,7 +100,8 @@ python3 scripts/local_slack.py submit "$ALICE_ALERT" UALICE "Rebuilding the CI r
 echo; echo "== the same alert again on build-01: covered by her snooze, nobody is asked"
 alert_on elastic-repeat-1 build-01
 echo; echo "== the same rule on build-02 is asked; Alice says 'No, that wasn't me'"
-SECOND=$(alert_on elastic-other-host build-02 | tee /dev/stderr | python3 -c 'import json,sys; print(json.load(sys.stdin)["alerts"][0]["alert_id"])')
+answer=$(alert_on elastic-other-host build-02); echo "$answer"
+SECOND=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["alerts"][0]["alert_id"])' "$answer")
 deliver
 python3 scripts/local_slack.py click answer_no "$SECOND" UALICE "$ANSWER"; slack_shows
 echo "== the escalation goes to the security channel"
@@ -109,8 +110,14 @@ echo "== someone outside the team tries the team's button; then the team acknowl
 python3 scripts/local_slack.py click team_acknowledge "$SECOND" UALICE "$ANSWER"
 python3 scripts/local_slack.py click team_acknowledge "$SECOND" UTEAM1 "$ANSWER"; slack_shows
 echo; echo "== the escalated alert's audit trail (admin show_alert)"
-cargo lambda invoke admin -A 127.0.0.1 -P "$PORT" --data-ascii "{\"command\": \"show_alert\", \"alert_id\": \"$SECOND\"}" \
-  | python3 -c 'import json,sys; a=json.load(sys.stdin); print(f"   {a[\"alert_id\"]}: {a[\"status\"]} ({a[\"escalation_reason\"]})"); [print(f"   {h[\"at\"]}  {h[\"status\"]:<13} {h[\"actor\"]:<22} {h[\"note\"]}") for h in a["history"]]'
+cargo lambda invoke admin -A 127.0.0.1 -P "$PORT" --data-ascii "{\"command\": \"show_alert\", \"alert_id\": \"$SECOND\"}" > target/history.json
+python3 - <<'PY'
+import json
+a = json.load(open("target/history.json"))
+print(f"   {a['alert_id']}: {a['status']} ({a['escalation_reason']})")
+for h in a["history"]:
+    print(f"   {h['at']}  {h['status']:<13} {h['actor']:<24} {h['note']}")
+PY
 
 if $keep; then
   echo "== running: webhook at $URL/alerts (key $KEY); interactions at $ANSWER; Slack stand-in log in target/slack.log;"
