@@ -108,6 +108,12 @@ def slack_event(payload, secret=LOCAL_SIGNING_SECRET, ts=FIXED_TS):
     return ev
 
 
+def slack_json_event(payload, secret=LOCAL_SIGNING_SECRET, ts=FIXED_TS):
+    body = json.dumps(payload, separators=(",", ":"))
+    return event("/", body, {"content-type": "application/json", "user-agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+                             "x-slack-request-timestamp": str(ts), "x-slack-signature": slack_signature(secret, str(ts), body)})
+
+
 def click(action, user, channel):
     return {"type": "block_actions", "user": {"id": user, "username": "alice", "team_id": "T0001"}, "api_app_id": "A0001",
             "team": {"id": "T0001", "domain": "example"}, "trigger_id": "1234567890.0001.abcdef", "channel": {"id": channel},
@@ -149,6 +155,9 @@ def conversation_events():
         "interaction-no": slack_event(click("answer_no", "UALICE", "DUALICE")),
         "interaction-team-acknowledge": slack_event(click("team_acknowledge", "UTEAM1", "CSECURITY")),
         "interaction-submit": slack_event(submit),
+        "interaction-home-opened": slack_json_event({"token": "unused", "team_id": "T0001", "api_app_id": "A0001", "type": "event_callback",
+                                                     "event": {"type": "app_home_opened", "user": "UALICE", "channel": "DUALICE", "tab": "home",
+                                                               "event_ts": "1800000000.000100"}, "event_id": "Ev0001", "event_time": FIXED_TS}),
         **admin,
     }
 

@@ -53,6 +53,13 @@ class SlackApi(BaseHTTPRequestHandler):
             if email.endswith("@example.com"):
                 return self.answer({"ok": True, "user": {"id": "U" + email.split("@")[0].upper()}})
             return self.answer({"ok": False, "error": "users_not_found"})
+        if method == "users.info":
+            user = args.get("user", "")
+            return self.answer({"ok": True, "user": {"id": user, "profile": {"email": user[1:].lower() + "@example.com"}}})
+        if method == "views.publish":
+            self.server.log.write(f"\n[slack] Home tab of {args['user_id']}:\n    {render(args['view']['blocks'])}\n")
+            self.server.log.flush()
+            return self.answer({"ok": True})
         if method == "conversations.open":
             return self.answer({"ok": True, "channel": {"id": "D" + args["users"]}})
         if method in ("chat.postMessage", "chat.update"):

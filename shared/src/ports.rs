@@ -95,6 +95,12 @@ pub trait Chat: Send + Sync {
     async fn open_answer_form(&self, trigger: &str, form: &AnswerForm) -> Result<()>;
     /// A message only `chat_user` sees.
     async fn whisper(&self, channel: &str, chat_user: &str, text: &str) -> Result<()>;
+    /// The email of a chat user, if the workspace shares it.
+    async fn email_of(&self, chat_user: &str) -> Result<Option<String>>;
+    /// Shows the person's Home tab: where they stand with two-factor.
+    async fn show_home(&self, chat_user: &str, enrolled: bool) -> Result<()>;
+    /// Opens the enrollment form: the secret to add to an authenticator app, and a code field.
+    async fn open_enrollment_form(&self, trigger: &str, otpauth_uri: &str) -> Result<()>;
 }
 
 /// The form a Yes opens.

@@ -80,6 +80,17 @@ impl Respond for Api {
                         .set_body_json(json!({"ok": false, "error": "users_not_found"})),
                 }
             }
+            "users.info" => {
+                let id = args["user"].as_str().unwrap_or_default();
+                match self.people.iter().find(|(_, v)| v.as_str() == id) {
+                    Some((email, _)) => {
+                        ok(json!({"user": {"id": id, "profile": {"email": email}}}))
+                    }
+                    None => ResponseTemplate::new(200)
+                        .set_body_json(json!({"ok": false, "error": "user_not_found"})),
+                }
+            }
+            "views.publish" => ok(json!({})),
             "conversations.open" => ok(
                 json!({"channel": {"id": format!("D{}", args["users"].as_str().unwrap_or_default())}}),
             ),

@@ -246,7 +246,7 @@ async fn a_yes_without_enrollment_is_an_unverified_escalation() {
     );
     let update = slack.calls_to("chat.update").await;
     assert!(
-        update[0].args.to_string().contains("set it up with you"),
+        update[0].args.to_string().contains("Home"),
         "the person is told how to enroll"
     );
     stack.deliver(&stack.notifier(&slack.url())).await;
@@ -481,4 +481,95 @@ async fn admin_commands_manage_people_and_show_history() {
         .await
         .unwrap_err();
     assert!(bad.to_string().contains("commands: enroll"), "{bad}");
+}
+
+async fn post_event(
+    stack: &Stack,
+    f: &interaction::InteractionFunction,
+    event_body: &Value,
+) -> (u16, Option<Value>) {
+    let body = event_body.to_string();
+    let ts = stack.now().timestamp();
+    let signature =
+        securitybot::adapters::slack::interaction::sign(SIGNING_SECRET, ts, body.as_bytes());
+    stack.slack_raw(f, &body, ts, &signature, false).await
+}
+
+#[tokio::test]
+async fn people_enroll_themselves_from_the_home_tab_and_the_team_hears_of_it() {
+    let (stack, slack) = start().await;
+    let f = stack.interaction(&slack.url());
+
+    let (status, reply) = post_event(
+        &stack,
+        &f,
+        &json!({"type": "url_verification", "challenge": "c-123", "token": "x"}),
+    )
+    .await;
+    assert_eq!((status, reply), (200, Some(json!({"challenge": "c-123"}))));
+
+    let home_opened = json!({"type": "event_callback", "event": {"type": "app_home_opened", "user": ALICE, "tab": "home"}});
+    post_event(&stack, &f, &home_opened).await;
+    let published = slack.calls_to("views.publish").await;
+    assert_eq!(published[0].args["user_id"], ALICE);
+    assert!(
+        published[0].args.to_string().contains("enroll_start"),
+        "not enrolled: the Home tab offers setup"
+    );
+
+    let start_click = json!({"type": "block_actions", "user": {"id": ALICE}, "trigger_id": "t-enroll", "actions": [{"action_id": "enroll_start"}]});
+    stack.slack_post(&f, &start_click).await;
+    let forms = slack.calls_to("views.open").await;
+    assert_eq!(forms.len(), 1);
+    assert_eq!(forms[0].args["view"]["callback_id"], "securitybot_enroll");
+    let link = forms[0].args["view"]["blocks"][1]["elements"][0]["text"]
+        .as_str()
+        .unwrap()
+        .replace("&amp;", "&");
+    let uri = link.split("phone: ").nth(1).unwrap().to_string();
+
+    let enroll_submit = |code: &str| {
+        json!({"type": "view_submission", "user": {"id": ALICE},
+               "view": {"callback_id": "securitybot_enroll", "state": {"values": {"code": {"value": {"value": code}}}}}})
+    };
+    let (_, reply) = stack.slack_post(&f, &enroll_submit("000000")).await;
+    assert_eq!(reply.unwrap()["response_action"], "errors");
+    let (status, reply) = stack
+        .slack_post(&f, &enroll_submit(&code_at(&uri, stack.now())))
+        .await;
+    assert_eq!((status, reply), (200, None));
+    let announced = slack.calls_to("chat.postMessage").await;
+    assert!(
+        announced
+            .iter()
+            .any(|c| c.args["channel"] == SECURITY_CHANNEL
+                && c.args.to_string().contains("enrollment completed"))
+    );
+    let home = slack.calls_to("views.publish").await;
+    assert!(
+        !home
+            .last()
+            .unwrap()
+            .args
+            .to_string()
+            .contains("enroll_start"),
+        "enrolled: no setup button"
+    );
+
+    // A second setup (say, from a stolen session) gets no new secret: only an operator's reset allows it.
+    stack.slack_post(&f, &json!({"type": "block_actions", "user": {"id": ALICE}, "trigger_id": "t-2", "actions": [{"action_id": "enroll_start"}]})).await;
+    assert_eq!(slack.calls_to("views.open").await.len(), 1);
+
+    // And the enrollment works for answering: Yes + a code confirms.
+    let id = asked(&stack, &slack).await;
+    stack
+        .slack_post(&f, &click("answer_yes", &id, ALICE, "DUALICE"))
+        .await;
+    let later = stack.now() + Duration::seconds(30);
+    stack.clock.set(later);
+    assert_eq!(
+        code_reply(&stack, &slack, &id, &code_at(&uri, later)).await,
+        None
+    );
+    assert_eq!(stack.alert(&id).await.status.as_str(), "confirmed");
 }

@@ -124,6 +124,11 @@ async fn the_conversation_samples_drive_the_real_handlers() {
     );
     assert_eq!(respond("interaction-submit.json").await, 200);
     assert_eq!(respond("interaction-team-acknowledge.json").await, 200);
+    assert_eq!(respond("interaction-home-opened.json").await, 200);
+    assert!(
+        slack.calls_to("views.publish").await.len() == 1,
+        "the Home tab is shown"
+    );
     assert_eq!(stack.alert(&id).await.status.as_str(), "acknowledged");
 
     let admin = stack.admin();

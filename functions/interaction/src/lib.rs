@@ -1,4 +1,4 @@
-//! The interaction function: Slack's interactivity endpoint on a Function URL. Verifies
+//! The interaction function: Slack's interactivity and events endpoint on a Function URL. Verifies
 //! Slack's signature over the raw body, reads the click or form, lets `Answers` act, and
 //! answers Slack within its 3 seconds.
 
@@ -100,8 +100,11 @@ pub async fn handle(
             Some(json!({"error": "unauthorized", "message": reason})),
         );
     }
-    let interaction = match slack::parse(body) {
-        Ok(interaction) => interaction,
+    let interaction = match slack::parse_inbound(body) {
+        Ok(slack::Inbound::Challenge(challenge)) => {
+            return json_response(200, Some(json!({ "challenge": challenge })));
+        }
+        Ok(slack::Inbound::Interaction(interaction)) => interaction,
         Err(problem) => {
             return json_response(
                 400,

@@ -3,7 +3,6 @@
 //! a chat platform's retry finds the alert already moved and does nothing more.
 
 use super::{Interaction, Reply};
-use crate::core::alert::AlertId;
 use crate::core::messages::{self, Answered, ButtonAction};
 use crate::core::record::AlertRecord;
 use crate::core::rules::RuleBook;
@@ -116,6 +115,61 @@ impl Answers {
                 }
                 self.submitted(record, &chat_user, explanation, code, snooze_minutes)
                     .await
+            }
+            Interaction::HomeOpened { chat_user } => {
+                let enrolled = match self.chat.email_of(&chat_user).await? {
+                    Some(email) => self.second_factor.can_verify(&email).await?,
+                    None => false,
+                };
+                self.chat.show_home(&chat_user, enrolled).await?;
+                Ok(Reply::Done)
+            }
+            Interaction::StartEnrollment { chat_user, trigger } => {
+                let Some(email) = self.chat.email_of(&chat_user).await? else {
+                    tracing::warn!(
+                        chat_user,
+                        "enrollment refused: Slack shares no email for this user"
+                    );
+                    return Ok(Reply::Done);
+                };
+                match self.second_factor.enroll(&email, self.clock.now()).await? {
+                    Some(uri) => self.chat.open_enrollment_form(&trigger, &uri).await?,
+                    // Already enrolled (or started): only an operator's reset allows a new seed.
+                    None => self.chat.show_home(&chat_user, true).await?,
+                }
+                Ok(Reply::Done)
+            }
+            Interaction::SubmittedEnrollment { chat_user, code } => {
+                let Some(email) = self.chat.email_of(&chat_user).await? else {
+                    return Ok(Reply::Done);
+                };
+                let problem = match self
+                    .second_factor
+                    .verify(&email, &code, self.clock.now())
+                    .await?
+                {
+                    Verification::ValidFirstCode => {
+                        self.chat
+                            .send_to_channel(
+                                &self.security_channel,
+                                &messages::enrolled(&email, &chat_user),
+                            )
+                            .await?;
+                        self.chat.show_home(&chat_user, true).await?;
+                        return Ok(Reply::Done);
+                    }
+                    Verification::Valid => return Ok(Reply::Done),
+                    Verification::Invalid | Verification::Replayed => {
+                        "That code didn't work. Check the key was added as time-based, and try the current code."
+                    }
+                    Verification::LockedOut => {
+                        "Too many wrong codes. Please wait an hour, or ask the security team for help."
+                    }
+                    Verification::NotEnrolled => {
+                        "Setup has been reset meanwhile. Please close this and start again from the Home tab."
+                    }
+                };
+                Ok(Reply::FormErrors(vec![("code", problem.to_string())]))
             }
             Interaction::Ignored => Ok(Reply::Done),
         }
@@ -356,15 +410,5 @@ impl Answers {
                 .await?;
         }
         Ok(Reply::Done)
-    }
-}
-
-/// For logs: which alert an interaction is about.
-pub fn alert_of(interaction: &Interaction) -> Option<&AlertId> {
-    match interaction {
-        Interaction::Clicked { alert_id, .. } | Interaction::Submitted { alert_id, .. } => {
-            Some(alert_id)
-        }
-        Interaction::Ignored => None,
     }
 }

@@ -26,6 +26,12 @@ pub enum Interaction {
         code: Option<String>,
         snooze_minutes: Option<u32>,
     },
+    /// The person opened the bot's Home tab: show where they stand with two-factor.
+    HomeOpened { chat_user: String },
+    /// "Set up two-factor" on the Home tab.
+    StartEnrollment { chat_user: String, trigger: String },
+    /// The enrollment form, submitted with the first code.
+    SubmittedEnrollment { chat_user: String, code: String },
     /// Something we do not act on (a form closed, another app's view...).
     Ignored,
 }

@@ -165,7 +165,7 @@ pub fn answered(record: &AlertRecord, outcome: Answered) -> Message {
         ),
         Answered::Confirmed { snoozed_until: None } => "All set, thank you! :white_check_mark:".to_string(),
         Answered::SecondFactorFailed => "Hmm, those codes didn't work, so to be safe we've passed this to the security team. :lock: They may reach out; nothing to worry about if it was you.".to_string(),
-        Answered::NotEnrolled => "Thanks! You haven't set up two-factor codes with me yet, so I can't verify this answer. :key: The security team can set it up with you in a minute (it takes an authenticator app). Meanwhile I've passed this to the security team, marked as an unverified yes.".to_string(),
+        Answered::NotEnrolled => "Thanks! You haven't set up two-factor codes with me yet, so I can't verify this answer. :key: Open my *Home* tab to set it up in a minute. Meanwhile I've passed this to the security team, marked as an unverified yes.".to_string(),
         Answered::AwaitingCode => "Thanks! Just the code from your authenticator app and we're done. :iphone:".to_string(),
     };
     let mut blocks = vec![Block::Say(say)];

@@ -113,6 +113,48 @@ pub fn answer_form(form: &AnswerForm) -> Value {
     })
 }
 
+pub const ENROLL_CALLBACK: &str = "securitybot_enroll";
+pub const ENROLL_ACTION: &str = "enroll_start";
+
+/// The Home tab: set up two-factor, or you're set.
+pub fn home(enrolled: bool) -> Value {
+    let mut blocks = vec![json!({ "type": "section", "text": mrkdwn(
+        "*Hi, I'm Securitybot* :wave:\nWhen our monitoring sees something done with your account, I'll ask you here whether it was you. \
+         Saying yes takes a 6-digit code from an authenticator app, so nobody else can answer for you.".into()) })];
+    if enrolled {
+        blocks.push(json!({ "type": "section", "text": mrkdwn(":white_check_mark: *Two-factor is set up.* Lost your phone or changed apps? Ask the security team to reset it, then come back here.".into()) }));
+    } else {
+        blocks.push(json!({ "type": "section", "text": mrkdwn(":key: *Two-factor isn't set up yet.* It takes a minute with any authenticator app (Google Authenticator, 1Password, Authy...).".into()) }));
+        blocks.push(json!({ "type": "actions", "elements": [{
+            "type": "button", "action_id": ENROLL_ACTION, "style": "primary", "text": plain("Set up two-factor"),
+        }] }));
+    }
+    json!({ "type": "home", "blocks": blocks })
+}
+
+/// The enrollment form: the secret (and its otpauth URI), and the first code to prove it works.
+/// Shown once, in a form only the person sees; never posted as a message.
+pub fn enrollment_form(otpauth_uri: &str) -> Value {
+    let secret = otpauth_uri
+        .split("secret=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .unwrap_or_default();
+    json!({
+        "type": "modal",
+        "callback_id": ENROLL_CALLBACK,
+        "title": plain("Set up two-factor"),
+        "submit": plain("Finish"),
+        "close": plain("Cancel"),
+        "blocks": [
+            { "type": "section", "text": mrkdwn(format!("In your authenticator app, add an account with this key (time-based, 6 digits):\n`{}`", escape(secret))) },
+            { "type": "context", "elements": [mrkdwn(format!("Or open this link on your phone: {}", escape(otpauth_uri)))] },
+            { "type": "input", "block_id": CODE_BLOCK, "label": plain("The 6-digit code your app shows now"),
+              "element": { "type": "plain_text_input", "action_id": "value", "min_length": 6, "max_length": 6 } }
+        ]
+    })
+}
+
 fn duration_label(minutes: u32) -> String {
     match minutes {
         0 => "Don't skip any".to_string(),

@@ -5,7 +5,9 @@
 //! (after base64-decoding, if the Function URL delivered them encoded), within 5 minutes,
 //! in constant time.
 
-use super::blocks::{CODE_BLOCK, EXPLANATION_BLOCK, FORM_CALLBACK, SNOOZE_BLOCK};
+use super::blocks::{
+    CODE_BLOCK, ENROLL_ACTION, ENROLL_CALLBACK, EXPLANATION_BLOCK, FORM_CALLBACK, SNOOZE_BLOCK,
+};
 use crate::conversation::{Interaction, Reply};
 use crate::core::alert::AlertId;
 use crate::core::messages::ButtonAction;
@@ -62,6 +64,39 @@ pub fn sign(signing_secret: &str, timestamp: i64, body: &[u8]) -> String {
 }
 
 /// Reads the form-encoded `payload=<json>` body Slack posts.
+/// What Slack sent: an Events API handshake to echo, or something to act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbound {
+    /// Events API `url_verification`: answer with the challenge.
+    Challenge(String),
+    Interaction(Interaction),
+}
+
+/// Reads a request body: the Events API's JSON, or interactivity's `payload=<json>` form.
+pub fn parse_inbound(body: &[u8]) -> Result<Inbound, String> {
+    if body.first() == Some(&b'{') {
+        let event: Value =
+            serde_json::from_slice(body).map_err(|_| "the body is not JSON".to_string())?;
+        return Ok(match event["type"].as_str() {
+            Some("url_verification") => {
+                Inbound::Challenge(event["challenge"].as_str().unwrap_or_default().to_string())
+            }
+            Some("event_callback")
+                if event["event"]["type"] == "app_home_opened"
+                    && event["event"]["tab"] == "home" =>
+            {
+                let chat_user = event["event"]["user"]
+                    .as_str()
+                    .ok_or("event.user is missing")?
+                    .to_string();
+                Inbound::Interaction(Interaction::HomeOpened { chat_user })
+            }
+            _ => Inbound::Interaction(Interaction::Ignored),
+        });
+    }
+    parse(body).map(Inbound::Interaction)
+}
+
 pub fn parse(body: &[u8]) -> Result<Interaction, String> {
     let form: HashMap<String, String> =
         serde_urlencoded::from_bytes(body).map_err(|_| "the body is not a form".to_string())?;
@@ -72,6 +107,22 @@ pub fn parse(body: &[u8]) -> Result<Interaction, String> {
         .ok_or("payload.user.id is missing")?
         .to_string();
     match p["type"].as_str() {
+        Some("block_actions") if p["actions"][0]["action_id"] == ENROLL_ACTION => {
+            Ok(Interaction::StartEnrollment {
+                chat_user,
+                trigger: p["trigger_id"].as_str().unwrap_or_default().to_string(),
+            })
+        }
+        Some("view_submission") if p["view"]["callback_id"] == ENROLL_CALLBACK => {
+            Ok(Interaction::SubmittedEnrollment {
+                chat_user,
+                code: p["view"]["state"]["values"][CODE_BLOCK]["value"]["value"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            })
+        }
         Some("block_actions") => {
             let action = &p["actions"][0];
             let Some(kind) = action["action_id"].as_str().and_then(ButtonAction::from_id) else {

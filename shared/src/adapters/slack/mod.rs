@@ -183,4 +183,28 @@ impl Chat for SlackChat {
             .await
             .map(|_| ())
     }
+
+    async fn email_of(&self, chat_user: &str) -> Result<Option<String>> {
+        let answer = self
+            .call(
+                "users.info",
+                Body::Form(vec![("user", chat_user.to_string())]),
+            )
+            .await?;
+        Ok(answer["user"]["profile"]["email"]
+            .as_str()
+            .map(str::to_lowercase))
+    }
+
+    async fn show_home(&self, chat_user: &str, enrolled: bool) -> Result<()> {
+        let body = json!({ "user_id": chat_user, "view": blocks::home(enrolled) });
+        self.call("views.publish", Body::Json(body))
+            .await
+            .map(|_| ())
+    }
+
+    async fn open_enrollment_form(&self, trigger: &str, otpauth_uri: &str) -> Result<()> {
+        let body = json!({ "trigger_id": trigger, "view": blocks::enrollment_form(otpauth_uri) });
+        self.call("views.open", Body::Json(body)).await.map(|_| ())
+    }
 }
