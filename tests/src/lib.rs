@@ -164,17 +164,9 @@ impl Stack {
         &self,
         f: &notifier::NotifierFunction,
     ) -> aws_lambda_events::event::sqs::SqsBatchResponse {
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.env["WORK_QUEUE_URL"])
-            .max_number_of_messages(10)
-            .visibility_timeout(300)
-            .send()
-            .await
-            .unwrap();
+        let received = self.receive_batch().await;
         let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
-        for m in out.messages.unwrap_or_default() {
+        for m in received {
             let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
             message.message_id = m.message_id.clone();
             message.receipt_handle = m.receipt_handle.clone();
@@ -291,20 +283,25 @@ impl Stack {
             .expect("scan the alerts table")
     }
 
+    /// Up to 10 messages from the work queue, hidden from other receivers for 5 minutes.
+    async fn receive_batch(&self) -> Vec<aws_sdk_sqs::types::Message> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.env["WORK_QUEUE_URL"])
+            .max_number_of_messages(10)
+            .visibility_timeout(300)
+            .send()
+            .await
+            .unwrap();
+        out.messages.unwrap_or_default()
+    }
+
     /// Takes every message off the work queue.
     pub async fn drain_queue(&self) -> Vec<Value> {
         let mut bodies = Vec::new();
         loop {
-            let out = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.env["WORK_QUEUE_URL"])
-                .max_number_of_messages(10)
-                .visibility_timeout(300)
-                .send()
-                .await
-                .unwrap();
-            let messages = out.messages.unwrap_or_default();
+            let messages = self.receive_batch().await;
             if messages.is_empty() {
                 return bodies;
             }

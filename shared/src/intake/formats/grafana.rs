@@ -59,7 +59,7 @@ pub fn parse(body: &Value, ctx: &ParseContext<'_>) -> Result<Vec<Entry>, Rejecti
             source_id: fingerprint
                 .map(|f| truncate(&format!("{f}@{}", starts_at.to_rfc3339()), fields::MAX_ID)),
             rule: truncate(&alertname, fields::MAX_RULE),
-            user: first_text(alert, &mapping.user_fields).map(|u| truncate(&u, fields::MAX_USER)),
+            user: mapping.user(alert),
             title: truncate(
                 &annotation("summary").unwrap_or_else(|| alertname.clone()),
                 fields::MAX_TITLE,
@@ -68,11 +68,7 @@ pub fn parse(body: &Value, ctx: &ParseContext<'_>) -> Result<Vec<Entry>, Rejecti
                 &annotation("description").unwrap_or_default(),
                 fields::MAX_DESCRIPTION,
             ),
-            severity: mapping
-                .severity_field
-                .as_deref()
-                .and_then(|f| first_text(alert, &[f.to_string()]))
-                .and_then(|s| s.parse().ok()),
+            severity: mapping.severity(alert),
             occurred_at: starts_at,
             context: gather_context(alert, &mapping.context_fields),
             link: link.map(|l| truncate(l, fields::MAX_LINK)),

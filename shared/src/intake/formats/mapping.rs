@@ -2,7 +2,10 @@
 //! Paths are dotted ("alertContext.actor.email"); each source has sensible defaults and the
 //! `[sources.<name>]` tables of the config file override them.
 
+use super::fields::{MAX_USER, first_text, truncate};
+use crate::core::alert::Severity;
 use serde::Deserialize;
+use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -12,6 +15,19 @@ pub struct SourceMapping {
     /// Each adds its value to the context, or all members when it names an object.
     pub context_fields: Vec<String>,
     pub severity_field: Option<String>,
+}
+
+impl SourceMapping {
+    /// The person the alert is about, from the first user field that has one.
+    pub fn user(&self, root: &Value) -> Option<String> {
+        first_text(root, &self.user_fields).map(|u| truncate(&u, MAX_USER))
+    }
+
+    /// The alert's own severity, when it has a recognisable one (else the rule's default applies).
+    pub fn severity(&self, root: &Value) -> Option<Severity> {
+        let field = self.severity_field.as_deref()?;
+        first_text(root, &[field.to_string()])?.parse().ok()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

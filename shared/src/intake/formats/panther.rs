@@ -36,17 +36,13 @@ pub fn parse(body: &Value, ctx: &ParseContext<'_>) -> Result<Vec<Entry>, Rejecti
         source: "panther".into(),
         source_id: source_id.map(|s| truncate(&s, fields::MAX_ID)),
         rule: truncate(&rule, fields::MAX_RULE),
-        user: first_text(body, &mapping.user_fields).map(|u| truncate(&u, fields::MAX_USER)),
+        user: mapping.user(body),
         title: truncate(&title, fields::MAX_TITLE),
         description: truncate(
             &first_text(body, &["description".into()]).unwrap_or_default(),
             fields::MAX_DESCRIPTION,
         ),
-        severity: mapping
-            .severity_field
-            .as_deref()
-            .and_then(|f| first_text(body, &[f.to_string()]))
-            .and_then(|s| s.parse().ok()),
+        severity: mapping.severity(body),
         occurred_at: occurred_at.unwrap_or(ctx.now),
         context: gather_context(body, &mapping.context_fields),
         link: body

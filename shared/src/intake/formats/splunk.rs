@@ -40,17 +40,13 @@ pub fn parse(body: &Value, ctx: &ParseContext<'_>) -> Result<Vec<Entry>, Rejecti
         source: "splunk".into(),
         source_id: Some(truncate(&format!("{sid}:{result_hash}"), fields::MAX_ID)),
         rule: truncate(&search_name, fields::MAX_RULE),
-        user: first_text(result, &mapping.user_fields).map(|u| truncate(&u, fields::MAX_USER)),
+        user: mapping.user(result),
         title: truncate(&title, fields::MAX_TITLE),
         description: truncate(
             &first_text(result, &["description".into()]).unwrap_or_default(),
             fields::MAX_DESCRIPTION,
         ),
-        severity: mapping
-            .severity_field
-            .as_deref()
-            .and_then(|f| first_text(result, &[f.to_string()]))
-            .and_then(|s| s.parse().ok()),
+        severity: mapping.severity(result),
         occurred_at: lookup(result, "_time")
             .and_then(fields::parse_time)
             .unwrap_or(ctx.now),
