@@ -155,6 +155,8 @@ def conversation_events():
         "interaction-no": slack_event(click("answer_no", "UALICE", "DUALICE")),
         "interaction-team-acknowledge": slack_event(click("team_acknowledge", "UTEAM1", "CSECURITY")),
         "interaction-submit": slack_event(submit),
+        "scheduler-tick": {"source": "aws.scheduler", "detail-type": "Scheduled Event", "time": "2026-11-28T08:00:00Z",
+                           "resources": ["arn:aws:scheduler:us-east-1:123456789012:schedule/default/securitybot-EveryMinute"], "detail": {}},
         "interaction-home-opened": slack_json_event({"token": "unused", "team_id": "T0001", "api_app_id": "A0001", "type": "event_callback",
                                                      "event": {"type": "app_home_opened", "user": "UALICE", "channel": "DUALICE", "tab": "home",
                                                                "event_ts": "1800000000.000100"}, "event_id": "Ev0001", "event_time": FIXED_TS}),

@@ -56,6 +56,14 @@ pub trait AlertStore: Send + Sync {
     async fn set_escalation_message(&self, id: &AlertId, message: &ChatRef) -> Result<bool>;
     /// Counts one more wrong second-factor code; returns the new count.
     async fn count_wrong_code(&self, id: &AlertId) -> Result<u32>;
+    /// Alerts in `status` whose `due_at` has come (oldest first, at most `limit`), from the
+    /// status/due index: the scheduler never scans the table.
+    async fn due(
+        &self,
+        status: crate::core::state::Status,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<AlertId>>;
     /// How many of this person's alerts are waiting for their answer.
     async fn open_asks(&self, user: &str) -> Result<usize>;
 }
@@ -91,6 +99,8 @@ pub trait Chat: Send + Sync {
     async fn send_direct(&self, chat_user: &str, message: &Message) -> Result<ChatRef>;
     async fn send_to_channel(&self, channel: &str, message: &Message) -> Result<ChatRef>;
     async fn update(&self, at: &ChatRef, message: &Message) -> Result<()>;
+    /// A reply in the thread of an earlier message.
+    async fn send_reply(&self, to: &ChatRef, message: &Message) -> Result<ChatRef>;
     /// Opens the Yes form (explanation, code, snooze) in answer to a click.
     async fn open_answer_form(&self, trigger: &str, form: &AnswerForm) -> Result<()>;
     /// A message only `chat_user` sees.

@@ -6,7 +6,7 @@
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use securitybot::adapters::memory::FixedClock;
 use securitybot::config::{BotConfig, ConversationSettings, EnvReader, IngestSettings};
 use securitybot::intake::webhook::Webhook;
@@ -99,7 +99,7 @@ impl Stack {
             aws,
             created,
             env,
-            clock: Arc::new(FixedClock::at(Utc::now())),
+            clock: Arc::new(FixedClock::at(Utc::now().trunc_subsecs(0))),
         }
     }
 
@@ -144,6 +144,14 @@ impl Stack {
             &self.aws,
             &self.conversation_settings(slack_url),
             BotConfig::load(None).unwrap(),
+            self.clock.clone(),
+        )
+    }
+
+    pub fn scheduler(&self) -> securitybot::conversation::deadlines::Deadlines {
+        scheduler::wire(
+            &self.aws,
+            &self.conversation_settings("http://127.0.0.1:9/"),
             self.clock.clone(),
         )
     }

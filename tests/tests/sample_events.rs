@@ -131,6 +131,15 @@ async fn the_conversation_samples_drive_the_real_handlers() {
     );
     assert_eq!(stack.alert(&id).await.status.as_str(), "acknowledged");
 
+    let sweep = scheduler::handle(&stack.scheduler(), event("scheduler-tick.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        sweep,
+        serde_json::json!({"reminded": 0, "escalated": 0, "resent": 0}),
+        "nothing is due yet"
+    );
+
     let admin = stack.admin();
     let mut names: Vec<String> = std::fs::read_dir(event_path(""))
         .unwrap()

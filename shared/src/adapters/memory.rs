@@ -60,6 +60,7 @@ impl AlertStore for MemoryAlerts {
             r.due_at = due;
         }
         r.escalation_reason = c.escalation_reason.or(r.escalation_reason);
+        r.deadline_at = c.deadline_at.or(r.deadline_at);
         r.explanation = c.explanation.or(r.explanation.take());
         r.chat_user = c.chat_user.or(r.chat_user.take());
         r.ask_message = c.ask_message.or(r.ask_message.take());
@@ -109,6 +110,21 @@ impl AlertStore for MemoryAlerts {
         let r = map.get_mut(id).expect("counting codes for a stored alert");
         r.second_factor_failures += 1;
         Ok(r.second_factor_failures)
+    }
+
+    async fn due(
+        &self,
+        status: crate::core::state::Status,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<AlertId>> {
+        let map = self.0.lock().unwrap();
+        let mut due: Vec<_> = map
+            .values()
+            .filter(|r| r.status == status && r.due_at.is_some_and(|d| d <= now))
+            .collect();
+        due.sort_by_key(|r| r.due_at);
+        Ok(due.into_iter().take(limit).map(|r| r.id.clone()).collect())
     }
 
     async fn open_asks(&self, user: &str) -> Result<usize> {

@@ -223,7 +223,12 @@ impl Answers {
             self.clock.now(),
             actor,
             "said yes; form opened",
-        );
+        )
+        // No reminder once they have said yes; the deadline still stands for the code.
+        .with(Changes {
+            due_at: record.deadline_at.map(Some),
+            ..Changes::default()
+        });
         self.alerts.transition(&record.id, &transition).await?;
         Ok(Reply::Done)
     }

@@ -3,6 +3,7 @@
 //! an [`Interaction`] and renders the [`Reply`].
 
 pub mod answers;
+pub mod deadlines;
 pub mod notifier;
 
 use crate::core::alert::AlertId;

@@ -43,7 +43,34 @@ impl Notifier {
         match item.action {
             Action::Ask => self.ask(record).await,
             Action::Escalate => self.escalate(record).await,
+            Action::Remind => self.remind(record).await,
         }
+    }
+
+    /// One polite nudge, in the thread of the question. The claim is kept after success (a
+    /// day's lease), so a redelivered reminder is not sent twice.
+    async fn remind(&self, record: AlertRecord) -> Result<()> {
+        let (Status::Reminded, Some(at)) = (record.status, record.ask_message.as_ref()) else {
+            return Ok(());
+        };
+        if !self
+            .alerts
+            .claim(&record.id, "reminder", self.clock.now(), Duration::days(1))
+            .await?
+        {
+            return Ok(());
+        }
+        let deadline = record.deadline_at.unwrap_or_else(|| self.clock.now());
+        if let Err(e) = self
+            .chat
+            .send_reply(at, &messages::reminder(&record, deadline))
+            .await
+        {
+            self.alerts.release(&record.id, "reminder").await?;
+            return Err(e);
+        }
+        tracing::info!(alert_id = %record.id, "reminded");
+        Ok(())
     }
 
     async fn ask(&self, record: AlertRecord) -> Result<()> {
@@ -109,7 +136,8 @@ impl Notifier {
         .with(Changes {
             chat_user: Some(chat_user),
             ask_message: Some(posted),
-            due_at: Some(Some(reminder)),
+            due_at: Some(Some(reminder.min(deadline))),
+            deadline_at: Some(deadline),
             ..Changes::default()
         });
         self.alerts.transition(&record.id, &transition).await?;
@@ -152,6 +180,17 @@ impl Notifier {
             self.alerts.release(&record.id, "escalation").await?;
         }
         let posted = sent?;
+        // Silence: tell the person too, kindly, so the question does not hang in their DMs.
+        if record.escalation_reason == Some(EscalationReason::NoAnswer)
+            && let Some(at) = &record.ask_message
+        {
+            self.chat
+                .update(
+                    at,
+                    &messages::answered(&record, messages::Answered::TimedOut),
+                )
+                .await?;
+        }
         if record.status == Status::Unroutable {
             let transition = Transition::new(
                 &[Status::Unroutable],

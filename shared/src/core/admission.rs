@@ -95,6 +95,7 @@ impl Admission<'_> {
             received_via: self.received_via.to_string(),
             queued_at: None,
             chat_user: None,
+            deadline_at: None,
             ask_message: None,
             escalation_message: None,
             explanation: None,

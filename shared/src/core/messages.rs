@@ -166,6 +166,7 @@ pub fn answered(record: &AlertRecord, outcome: Answered) -> Message {
         Answered::Confirmed { snoozed_until: None } => "All set, thank you! :white_check_mark:".to_string(),
         Answered::SecondFactorFailed => "Hmm, those codes didn't work, so to be safe we've passed this to the security team. :lock: They may reach out; nothing to worry about if it was you.".to_string(),
         Answered::NotEnrolled => "Thanks! You haven't set up two-factor codes with me yet, so I can't verify this answer. :key: Open my *Home* tab to set it up in a minute. Meanwhile I've passed this to the security team, marked as an unverified yes.".to_string(),
+        Answered::TimedOut => "We didn't hear back in time, so we've passed this to the security team, just to be safe. :slightly_smiling_face: If it was you, no worries: they may just check in.".to_string(),
         Answered::AwaitingCode => "Thanks! Just the code from your authenticator app and we're done. :iphone:".to_string(),
     };
     let mut blocks = vec![Block::Say(say)];
@@ -185,6 +186,8 @@ pub enum Answered {
     SecondFactorFailed,
     NotEnrolled,
     AwaitingCode,
+    /// No answer by the deadline.
+    TimedOut,
 }
 
 pub fn reason_text(reason: EscalationReason) -> &'static str {
@@ -268,6 +271,17 @@ pub fn escalation_closed(record: &AlertRecord, by_chat_user: &str, verb: &str) -
         ":white_check_mark: {verb} by <@{by_chat_user}>"
     )));
     message
+}
+
+/// The one nudge, in the question's thread.
+pub fn reminder(record: &AlertRecord, deadline: DateTime<Utc>) -> Message {
+    Message {
+        summary: format!("Reminder: was this you? {}", record.alert.title),
+        blocks: vec![Block::Say(format!(
+            "Just a gentle nudge :slightly_smiling_face: could you answer the question above? If we don't hear back by {}, we'll pass it to the security team.",
+            deadline.format("%H:%M UTC")
+        ))],
+    }
 }
 
 /// The security channel hears of every completed second-factor enrollment.

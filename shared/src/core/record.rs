@@ -20,6 +20,8 @@ pub struct AlertRecord {
     /// When the scheduler should next look at this alert (reminder, deadline, or a stuck
     /// hand-off to the queue); `None` once nothing is pending.
     pub due_at: Option<DateTime<Utc>>,
+    /// When silence escalates, set when the person is asked.
+    pub deadline_at: Option<DateTime<Utc>>,
     /// Retention: DynamoDB's TTL deletes the record after this.
     pub expires_at: DateTime<Utc>,
     /// The payload exactly as received, for the team's investigations. Never sent to chat.

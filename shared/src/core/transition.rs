@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 pub struct Changes {
     /// `Some(None)` clears it (nothing more is due).
     pub due_at: Option<Option<DateTime<Utc>>>,
+    pub deadline_at: Option<DateTime<Utc>>,
     pub escalation_reason: Option<EscalationReason>,
     pub explanation: Option<String>,
     pub chat_user: Option<String>,

@@ -11,6 +11,8 @@ pub enum Action {
     Ask,
     /// Post the alert to the security team.
     Escalate,
+    /// Nudge the person, once, before the deadline.
+    Remind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -136,6 +136,13 @@ impl AlertStore for DynamoAlerts {
             Some(None) => removes.extend(["due_at", "due_at_epoch"]),
             None => {}
         }
+        if let Some(at) = c.deadline_at {
+            set("deadline_at", AttributeValue::S(iso(at)));
+            set(
+                "deadline_at_epoch",
+                AttributeValue::N(at.timestamp().to_string()),
+            );
+        }
         if let Some(reason) = c.escalation_reason {
             set(
                 "escalation_reason",
@@ -275,6 +282,35 @@ impl AlertStore for DynamoAlerts {
         Ok(count.unwrap_or(1))
     }
 
+    async fn due(&self, status: Status, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertId>> {
+        let mut ids = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(super::INDEX_BY_STATUS_DUE)
+            .key_condition_expression("#status = :s AND due_at_epoch <= :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":s", AttributeValue::S(status.as_str().into()))
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("dynamodb", e))?;
+            ids.extend(
+                page.items()
+                    .iter()
+                    .filter_map(|i| i.get("alert_id")?.as_s().ok())
+                    .map(AlertId::from_stored),
+            );
+            if ids.len() >= limit {
+                ids.truncate(limit);
+                break;
+            }
+        }
+        Ok(ids)
+    }
+
     async fn open_asks(&self, user: &str) -> Result<usize> {
         let open = [
             Status::Asked,
@@ -357,6 +393,7 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
         .opt_s("snoozed_by", r.snoozed_by.as_ref().map(AlertId::as_str))
         .time("received_at", r.received_at)
         .opt_time("due_at", r.due_at)
+        .opt_time("deadline_at", r.deadline_at)
         .time("expires_at", r.expires_at)
         .s("raw", &r.raw)
         .s("received_via", &r.received_via)
@@ -426,6 +463,7 @@ pub fn from_item(item: &HashMap<String, AttributeValue>) -> Result<AlertRecord> 
         snoozed_by: r.opt_s("snoozed_by").map(AlertId::from_stored),
         received_at: r.time("received_at")?,
         due_at: r.opt_time("due_at")?,
+        deadline_at: r.opt_time("deadline_at")?,
         expires_at: r.time("expires_at")?,
         raw: r.opt_s("raw").unwrap_or_default(),
         received_via: r.opt_s("received_via").unwrap_or_default(),

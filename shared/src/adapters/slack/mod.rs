@@ -163,6 +163,15 @@ impl Chat for SlackChat {
         self.post(channel, message).await
     }
 
+    async fn send_reply(&self, to: &ChatRef, message: &Message) -> Result<ChatRef> {
+        let body = json!({ "channel": to.channel, "thread_ts": to.ts, "text": message.summary, "blocks": blocks::render(message) });
+        let answer = self.call("chat.postMessage", Body::Json(body)).await?;
+        Ok(ChatRef {
+            channel: to.channel.clone(),
+            ts: answer["ts"].as_str().unwrap_or_default().to_string(),
+        })
+    }
+
     async fn send_to_channel(&self, channel: &str, message: &Message) -> Result<ChatRef> {
         self.post(channel, message).await
     }
