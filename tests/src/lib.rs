@@ -291,6 +291,18 @@ impl Stack {
             .expect("scan the alerts table")
     }
 
+    /// Puts a work item on the queue by hand: a redelivery, as SQS may do.
+    pub async fn enqueue(&self, action: &str, alert_id: &str) {
+        let body = serde_json::json!({"v": 1, "action": action, "alert_id": alert_id}).to_string();
+        self.sqs
+            .send_message()
+            .queue_url(&self.env["WORK_QUEUE_URL"])
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// Up to 10 messages from the work queue, hidden from other receivers for 5 minutes.
     async fn receive_batch(&self) -> Vec<aws_sdk_sqs::types::Message> {
         let out = self

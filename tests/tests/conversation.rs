@@ -116,14 +116,7 @@ async fn a_double_click_on_no_and_a_redelivery_post_one_escalation() {
     let notifier = stack.notifier(&slack.url());
     let id = asked(&stack, &slack).await;
     // The same ask delivered again: already asked, no second DM.
-    stack
-        .sqs
-        .send_message()
-        .queue_url(&stack.env["WORK_QUEUE_URL"])
-        .message_body(json!({"v": 1, "action": "ask", "alert_id": id}).to_string())
-        .send()
-        .await
-        .unwrap();
+    stack.enqueue("ask", &id).await;
     stack.deliver(&notifier).await;
     assert_eq!(slack.calls_to("chat.postMessage").await.len(), 1, "one DM");
 
@@ -133,14 +126,7 @@ async fn a_double_click_on_no_and_a_redelivery_post_one_escalation() {
             .await;
     }
     stack.deliver(&notifier).await;
-    stack
-        .sqs
-        .send_message()
-        .queue_url(&stack.env["WORK_QUEUE_URL"])
-        .message_body(json!({"v": 1, "action": "escalate", "alert_id": id}).to_string())
-        .send()
-        .await
-        .unwrap();
+    stack.enqueue("escalate", &id).await;
     stack.deliver(&notifier).await;
     let to_team: Vec<_> = slack
         .calls_to("chat.postMessage")

@@ -62,14 +62,7 @@ async fn one_reminder_then_escalation_at_the_rules_deadline() {
     );
     assert!(replies[0].args.to_string().contains("gentle nudge"));
     // A redelivered reminder does not nudge twice.
-    stack
-        .sqs
-        .send_message()
-        .queue_url(&stack.env["WORK_QUEUE_URL"])
-        .message_body(json!({"v": 1, "action": "remind", "alert_id": id}).to_string())
-        .send()
-        .await
-        .unwrap();
+    stack.enqueue("remind", &id).await;
     stack.deliver(&notifier).await;
     assert_eq!(
         slack
