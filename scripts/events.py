@@ -132,6 +132,27 @@ def sqs_batch():
     return {"Records": [record(1, "ask"), record(2, "escalate")]}
 
 
+def writeback_stream():
+    def image(status, history):
+        item = {"alert_id": {"S": SAMPLE_ALERT_ID}, "status": {"S": status}, "source": {"S": "elastic"},
+                "source_id": {"S": "elastic-7f3a9c"}, "rule": {"S": "sudo_root_shell"}, "user": {"S": "alice@example.com"},
+                "title": {"S": "Interactive root shell with sudo -i"}, "severity": {"S": "high"},
+                "history": {"L": [{"M": {"at": {"S": at}, "actor": {"S": actor}, "status": {"S": st}, "note": {"S": note}}}
+                                  for at, actor, st, note in history]}}
+        if status == "escalated":
+            item["escalation_reason"] = {"S": "denied"}
+        return item
+    h_asked = [("2026-11-28T08:00:00.000Z", "webhook:local", "received", "received; will ask the person"),
+               ("2026-11-28T08:00:01.000Z", "securitybot:notifier", "asked", "asked UALICE in chat")]
+    h_escalated = h_asked + [("2026-11-28T08:03:00.000Z", "chat:UALICE", "escalated", "escalated: denied")]
+    record = {"eventID": "c81e728d9d4c2f636f067f89cc14862c", "eventName": "MODIFY", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+              "awsRegion": "us-east-1", "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/securitybot-AlertsTable/stream/2026-11-28T00:00:00.000",
+              "dynamodb": {"ApproximateCreationDateTime": FIXED_TS + 180, "Keys": {"alert_id": {"S": SAMPLE_ALERT_ID}},
+                           "OldImage": image("asked", h_asked), "NewImage": image("escalated", h_escalated),
+                           "SequenceNumber": "4421584500000000017450439091", "SizeBytes": 1024, "StreamViewType": "NEW_AND_OLD_IMAGES"}}
+    return {"Records": [record]}
+
+
 def conversation_events():
     submit = {"type": "view_submission", "user": {"id": "UALICE", "username": "alice", "team_id": "T0001"}, "api_app_id": "A0001",
               "team": {"id": "T0001", "domain": "example"}, "trigger_id": "1234567890.0002.abcdef",
@@ -155,6 +176,7 @@ def conversation_events():
         "interaction-no": slack_event(click("answer_no", "UALICE", "DUALICE")),
         "interaction-team-acknowledge": slack_event(click("team_acknowledge", "UTEAM1", "CSECURITY")),
         "interaction-submit": slack_event(submit),
+        "writeback-stream": writeback_stream(),
         "scheduler-tick": {"source": "aws.scheduler", "detail-type": "Scheduled Event", "time": "2026-11-28T08:00:00Z",
                            "resources": ["arn:aws:scheduler:us-east-1:123456789012:schedule/default/securitybot-EveryMinute"], "detail": {}},
         "interaction-home-opened": slack_json_event({"token": "unused", "team_id": "T0001", "api_app_id": "A0001", "type": "event_callback",

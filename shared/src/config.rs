@@ -188,6 +188,49 @@ impl ConversationSettings {
     }
 }
 
+/// Where write-back goes: `WRITEBACK_SINK` (`off`, `splunk_hec`, `webhook`) and `WRITEBACK_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WritebackSink {
+    Off,
+    SplunkHec { url: String },
+    Webhook { url: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WritebackSettings {
+    pub resources: Resources,
+    pub sink: WritebackSink,
+}
+
+impl WritebackSettings {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(mut env: EnvReader<F>) -> Result<Self> {
+        let resources = Resources::read(&mut env);
+        let kind = env
+            .optional("WRITEBACK_SINK")
+            .unwrap_or_else(|| "off".into());
+        let url = env.optional("WRITEBACK_URL");
+        let sink = match (kind.as_str(), url) {
+            ("off", _) => WritebackSink::Off,
+            ("splunk_hec", Some(url)) => WritebackSink::SplunkHec { url },
+            ("webhook", Some(url)) => WritebackSink::Webhook { url },
+            ("splunk_hec" | "webhook", None) => {
+                env.problems.push(format!(
+                    "WRITEBACK_URL is not set (WRITEBACK_SINK is {kind})"
+                ));
+                WritebackSink::Off
+            }
+            (other, _) => {
+                env.problems.push(format!(
+                    "WRITEBACK_SINK must be off, splunk_hec or webhook (got '{other}')"
+                ));
+                WritebackSink::Off
+            }
+        };
+        env.finish()?;
+        Ok(WritebackSettings { resources, sink })
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedactionConfig {

@@ -16,5 +16,6 @@ pub mod intake;
 pub mod ports;
 pub mod secrets;
 pub mod wiring;
+pub mod writeback;
 
 pub use error::{Error, Result};

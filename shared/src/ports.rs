@@ -159,6 +159,12 @@ pub trait SecretSource: Send + Sync {
     async fn fetch(&self) -> Result<Secrets>;
 }
 
+/// Where answers go back to: the SIEM (Splunk HEC, a signed webhook).
+#[async_trait]
+pub trait SiemSink: Send + Sync {
+    async fn send(&self, event: &crate::writeback::AnswerEvent) -> Result<()>;
+}
+
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 }

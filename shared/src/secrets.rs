@@ -55,6 +55,12 @@ pub struct Secrets {
     /// 32 random bytes, base64: encrypts TOTP seeds at rest.
     #[serde(default)]
     pub seed_encryption_key: Option<SecretString>,
+    /// Splunk HEC token, for write-back to Splunk.
+    #[serde(default)]
+    pub writeback_hec_token: Option<SecretString>,
+    /// Key that signs write-back webhooks.
+    #[serde(default)]
+    pub writeback_webhook_key: Option<SecretString>,
 }
 
 impl Secrets {

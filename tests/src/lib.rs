@@ -25,6 +25,8 @@ pub const SIGNING_SECRET: &str = "local-slack-signing-secret";
 /// 32 bytes, base64.
 pub const SEED_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 pub const SECURITY_CHANNEL: &str = "CSECURITY";
+pub const HEC_TOKEN: &str = "hec-token-0000-1111";
+pub const WRITEBACK_KEY: &str = "writeback-signing-key";
 pub const TEAM_MEMBER: &str = "UTEAM1";
 pub const SECOND_KEY: &str = "second-key-for-rotation";
 
@@ -82,6 +84,7 @@ impl Stack {
         let secret = serde_json::json!({
             "webhook_keys": [{"id": "local", "secret": LOCAL_KEY}],
             "slack_bot_token": slack::BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET, "seed_encryption_key": SEED_KEY,
+            "writeback_hec_token": HEC_TOKEN, "writeback_webhook_key": WRITEBACK_KEY,
         })
         .to_string();
         let created = provision(&template, &aws, &prefix, &secret)
@@ -154,6 +157,42 @@ impl Stack {
             &self.conversation_settings("http://127.0.0.1:9/"),
             self.clock.clone(),
         )
+    }
+
+    /// The write-back function as wired from the template, sending to `sink` at `url`.
+    pub fn writeback(&self, sink: &str, url: &str) -> securitybot::writeback::Writeback {
+        let template = Template::load(&template_path()).unwrap();
+        let mut env = self
+            .created
+            .function_env(&template, "WritebackFunction")
+            .expect("writeback env resolves");
+        env.insert("WRITEBACK_SINK".into(), sink.into());
+        env.insert("WRITEBACK_URL".into(), url.into());
+        let settings = securitybot::config::WritebackSettings::from_env(EnvReader::new(move |k| {
+            env.get(k).cloned()
+        }))
+        .unwrap();
+        writeback::wire(&self.aws, &settings, self.clock.clone())
+    }
+
+    /// The alert's item as DynamoDB Streams would show it (DynamoDB JSON).
+    pub async fn image(&self, alert_id: &str) -> Value {
+        let out = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.env["ALERTS_TABLE"])
+            .key(
+                "alert_id",
+                aws_sdk_dynamodb::types::AttributeValue::S(alert_id.into()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        dynamo_json(&aws_sdk_dynamodb::types::AttributeValue::M(
+            out.item.unwrap(),
+        ))["M"]
+            .clone()
     }
 
     pub fn admin(&self) -> admin::Admin {
@@ -437,4 +476,45 @@ pub fn code_at(otpauth_uri: &str, at: DateTime<Utc>) -> String {
         .expect("a valid otpauth URI")
         .generate(at.timestamp() as u64)
         .to_string()
+}
+
+/// An attribute value in DynamoDB JSON, as streams deliver it.
+pub fn dynamo_json(v: &aws_sdk_dynamodb::types::AttributeValue) -> Value {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    match v {
+        A::S(s) => serde_json::json!({"S": s}),
+        A::N(n) => serde_json::json!({"N": n}),
+        A::Bool(b) => serde_json::json!({"BOOL": b}),
+        A::Null(_) => serde_json::json!({"NULL": true}),
+        A::M(m) => {
+            serde_json::json!({"M": m.iter().map(|(k, v)| (k.clone(), dynamo_json(v))).collect::<serde_json::Map<_, _>>()})
+        }
+        A::L(l) => serde_json::json!({"L": l.iter().map(dynamo_json).collect::<Vec<_>>()}),
+        other => panic!("unexpected attribute {other:?}"),
+    }
+}
+
+/// A DynamoDB stream batch: (sequence number, old image, new image) per record.
+pub fn stream_event(
+    records: &[(&str, Option<&Value>, &Value)],
+) -> aws_lambda_events::event::dynamodb::Event {
+    let records: Vec<Value> = records
+        .iter()
+        .map(|(seq, old, new)| {
+            let mut change = serde_json::json!({
+                "ApproximateCreationDateTime": 1800000000, "Keys": {"alert_id": new["alert_id"]}, "NewImage": new,
+                "SequenceNumber": seq, "SizeBytes": 512, "StreamViewType": "NEW_AND_OLD_IMAGES",
+            });
+            if let Some(old) = old {
+                change["OldImage"] = (*old).clone();
+            }
+            serde_json::json!({
+                "eventID": format!("ev-{seq}"), "eventName": if old.is_some() { "MODIFY" } else { "INSERT" }, "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb", "awsRegion": "us-east-1", "dynamodb": change,
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/alerts/stream/2026-11-28T00:00:00.000",
+            })
+        })
+        .collect();
+    serde_json::from_value(serde_json::json!({ "Records": records }))
+        .expect("a DynamoDB stream event")
 }

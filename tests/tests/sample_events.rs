@@ -140,6 +140,23 @@ async fn the_conversation_samples_drive_the_real_handlers() {
         "nothing is due yet"
     );
 
+    let hec = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&hec)
+        .await;
+    let stream: aws_lambda_events::event::dynamodb::Event =
+        serde_json::from_value(event("writeback-stream.json")).unwrap();
+    let written = writeback::handle(&stack.writeback("splunk_hec", &hec.uri()), stream)
+        .await
+        .unwrap();
+    assert!(written.batch_item_failures.is_empty());
+    assert_eq!(
+        hec.received_requests().await.unwrap().len(),
+        1,
+        "the sample escalation is written back"
+    );
+
     let admin = stack.admin();
     let mut names: Vec<String> = std::fs::read_dir(event_path(""))
         .unwrap()

@@ -3,6 +3,7 @@
 pub mod dynamodb;
 pub mod memory;
 pub mod secrets_manager;
+pub mod siem;
 pub mod slack;
 pub mod sqs;
 pub mod totp;

@@ -5,6 +5,7 @@ mod alerts;
 mod item;
 mod people;
 mod snoozes;
+pub mod stream;
 
 pub use alerts::DynamoAlerts;
 pub use item::iso as iso_time;

@@ -1,0 +1,125 @@
+//! SIEM sinks for write-back: Splunk's HTTP Event Collector, and a generic webhook signed the
+//! same way our own webhook checks signatures (HMAC-SHA256 over "v1:" + timestamp + ":" + body).
+
+use crate::error::{Error, Result};
+use crate::intake::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
+use crate::ports::{Clock, SiemSink};
+use crate::secrets::SecretsCache;
+use crate::writeback::AnswerEvent;
+use async_trait::async_trait;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("an HTTP client with a timeout always builds")
+}
+
+/// 429 and 5xx are worth retrying; other refusals are not.
+async fn check(
+    service: &'static str,
+    response: std::result::Result<reqwest::Response, reqwest::Error>,
+) -> Result<()> {
+    let response = response.map_err(|e| Error::transient(service, e.without_url().to_string()))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let text: String = response
+        .text()
+        .await
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect();
+    let message = format!("HTTP {status}: {text}");
+    if status.as_u16() == 429 || status.is_server_error() {
+        Err(Error::transient(service, message))
+    } else {
+        Err(Error::permanent(service, message))
+    }
+}
+
+pub struct SplunkHec {
+    http: reqwest::Client,
+    url: String,
+    secrets: Arc<SecretsCache>,
+}
+
+impl SplunkHec {
+    /// `url`: the collector endpoint, e.g. https://splunk.example.com:8088/services/collector/event
+    pub fn new(url: impl Into<String>, secrets: Arc<SecretsCache>) -> Self {
+        SplunkHec {
+            http: client(),
+            url: url.into(),
+            secrets,
+        }
+    }
+}
+
+#[async_trait]
+impl SiemSink for SplunkHec {
+    async fn send(&self, event: &AnswerEvent) -> Result<()> {
+        let secrets = self.secrets.get().await?;
+        let token = secrets.require(&secrets.writeback_hec_token, "writeback_hec_token")?;
+        let body = json!({
+            "time": event.at.timestamp_millis() as f64 / 1000.0,
+            "source": "securitybot",
+            "sourcetype": "securitybot:answer",
+            "event": event,
+        });
+        let response = self
+            .http
+            .post(&self.url)
+            .header("Authorization", format!("Splunk {}", token.expose()))
+            .json(&body)
+            .send()
+            .await;
+        check("splunk-hec", response).await
+    }
+}
+
+pub struct SignedWebhook {
+    http: reqwest::Client,
+    url: String,
+    secrets: Arc<SecretsCache>,
+    clock: Arc<dyn Clock>,
+}
+
+impl SignedWebhook {
+    pub fn new(url: impl Into<String>, secrets: Arc<SecretsCache>, clock: Arc<dyn Clock>) -> Self {
+        SignedWebhook {
+            http: client(),
+            url: url.into(),
+            secrets,
+            clock,
+        }
+    }
+}
+
+#[async_trait]
+impl SiemSink for SignedWebhook {
+    async fn send(&self, event: &AnswerEvent) -> Result<()> {
+        let secrets = self.secrets.get().await?;
+        let key = secrets.require(&secrets.writeback_webhook_key, "writeback_webhook_key")?;
+        let body = serde_json::to_vec(event).expect("answer events serialise");
+        let timestamp = self.clock.now().timestamp().to_string();
+        let signature = format!(
+            "v1={}",
+            hex::encode(sign(key.expose().as_bytes(), &timestamp, &body))
+        );
+        let response = self
+            .http
+            .post(&self.url)
+            .header("Content-Type", "application/json")
+            .header(TIMESTAMP_HEADER, timestamp)
+            .header(SIGNATURE_HEADER, signature)
+            .body(body)
+            .send()
+            .await;
+        check("writeback-webhook", response).await
+    }
+}
