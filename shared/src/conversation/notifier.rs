@@ -102,10 +102,8 @@ impl Notifier {
         };
         self.claim(&record, "ask").await?;
         let settings = self.rules.settings_for(&record.alert.rule);
-        let deadline =
-            now + Duration::minutes(settings.deadline_minutes(record.alert.severity).into());
-        let reminder =
-            now + Duration::minutes(settings.reminder_minutes(record.alert.severity).into());
+        let deadline = settings.deadline_at(now, record.alert.severity);
+        let reminder = settings.reminder_at(now, record.alert.severity);
         // Several open questions are asked one after another, each new one opening with
         // "one more thing", rather than held back: a held-back alert would miss its deadline.
         let one_more = self.alerts.open_asks(&user).await? > 0;

@@ -11,3 +11,4 @@ pub mod snooze;
 pub mod state;
 pub mod transition;
 pub mod work;
+pub mod working_hours;

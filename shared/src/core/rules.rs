@@ -3,6 +3,8 @@
 //! a second factor. Rules not listed get the defaults.
 
 use super::alert::Severity;
+use super::working_hours::WorkingHours;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -51,6 +53,9 @@ pub struct Defaults {
     pub snooze_scope: Vec<String>,
     #[serde(default)]
     pub deadline_minutes: DeadlineTable,
+    /// When the reminder and deadline clocks run; around the clock when absent.
+    #[serde(default)]
+    pub working_hours: Option<WorkingHours>,
 }
 
 impl Default for Defaults {
@@ -61,6 +66,7 @@ impl Default for Defaults {
             snooze_max_minutes: default_snooze_max(),
             snooze_scope: default_scope(),
             deadline_minutes: DeadlineTable::default(),
+            working_hours: None,
         }
     }
 }
@@ -88,6 +94,7 @@ pub struct RuleOverrides {
     pub snooze_scope: Option<Vec<String>>,
     pub deadline_minutes: Option<u32>,
     pub reminder_minutes: Option<u32>,
+    pub working_hours: Option<WorkingHours>,
 }
 
 /// The settings in force for one alert's rule.
@@ -103,6 +110,7 @@ pub struct RuleSettings {
     overrides_deadline: Option<u32>,
     overrides_reminder: Option<u32>,
     deadlines: DeadlineTable,
+    pub working_hours: Option<WorkingHours>,
 }
 
 impl RuleSettings {
@@ -110,6 +118,23 @@ impl RuleSettings {
     pub fn deadline_minutes(&self, severity: Severity) -> u32 {
         self.overrides_deadline
             .unwrap_or_else(|| self.deadlines.for_severity(severity))
+    }
+
+    /// When an alert asked at `asked_at` escalates for silence (working time, if the rule has hours).
+    pub fn deadline_at(&self, asked_at: DateTime<Utc>, severity: Severity) -> DateTime<Utc> {
+        self.after(asked_at, self.deadline_minutes(severity))
+    }
+
+    /// When the one reminder goes out.
+    pub fn reminder_at(&self, asked_at: DateTime<Utc>, severity: Severity) -> DateTime<Utc> {
+        self.after(asked_at, self.reminder_minutes(severity))
+    }
+
+    fn after(&self, from: DateTime<Utc>, minutes: u32) -> DateTime<Utc> {
+        match &self.working_hours {
+            Some(hours) => hours.add(from, minutes),
+            None => from + chrono::Duration::minutes(minutes.into()),
+        }
     }
 
     /// Minutes from asking to the one polite reminder: the rule's own, or half the deadline.
@@ -146,6 +171,7 @@ impl RuleBook {
             overrides_deadline: o.deadline_minutes,
             overrides_reminder: o.reminder_minutes,
             deadlines: d.deadline_minutes.clone(),
+            working_hours: o.working_hours.or_else(|| d.working_hours.clone()),
         }
     }
 
@@ -222,6 +248,32 @@ mod tests {
         assert!(!s.require_second_factor);
         assert_eq!(s.snooze_scope, vec!["host", "command"]);
         assert!(b.problems().is_empty());
+    }
+
+    #[test]
+    fn working_hours_move_the_deadline_past_the_weekend() {
+        let b = book(
+            "[rules.sudo]\ndeadline_minutes = 30\nreminder_minutes = 10\n[rules.sudo.working_hours]\ntime_zone = \"Europe/Lisbon\"\nstart = \"09:00\"\nend = \"18:00\"\n",
+        );
+        let friday_late = DateTime::parse_from_rfc3339("2026-11-27T17:50:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let s = b.settings_for("sudo");
+        assert_eq!(
+            s.reminder_at(friday_late, Severity::High).to_rfc3339(),
+            "2026-11-27T18:00:00+00:00"
+        );
+        assert_eq!(
+            s.deadline_at(friday_late, Severity::High).to_rfc3339(),
+            "2026-11-30T09:20:00+00:00"
+        );
+        let around_the_clock = b.settings_for("other");
+        assert_eq!(
+            around_the_clock
+                .deadline_at(friday_late, Severity::Critical)
+                .to_rfc3339(),
+            "2026-11-27T18:05:00+00:00"
+        );
     }
 
     #[test]
