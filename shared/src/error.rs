@@ -61,15 +61,6 @@ impl Error {
             _ => None,
         }
     }
-
-    /// The short, stable label handlers put in logs and in Lambda's `errorType`.
-    pub fn kind(&self) -> &'static str {
-        if self.is_retryable() {
-            "Retryable"
-        } else {
-            "NonRetryable"
-        }
-    }
 }
 
 #[cfg(test)]
@@ -82,6 +73,5 @@ mod tests {
         assert!(!Error::permanent("dynamodb", "no such table").is_retryable());
         assert!(!Error::Config("x".into()).is_retryable());
         assert!(!Error::Invalid("x".into()).is_retryable());
-        assert_eq!(Error::transient("sqs", "t").kind(), "Retryable");
     }
 }

@@ -65,14 +65,6 @@ impl Status {
                 | (Acknowledged, ResolvedBenign | Incident)
         )
     }
-
-    /// Nothing more will happen to an alert in a final status.
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            Status::Confirmed | Status::Snoozed | Status::ResolvedBenign | Status::Incident
-        )
-    }
 }
 
 impl fmt::Display for Status {

@@ -7,6 +7,18 @@ use std::collections::{BTreeMap, HashMap};
 
 pub type Item = HashMap<String, AttributeValue>;
 
+/// Every item a scan returns, following its pages (admin look-ups on small tables only).
+pub async fn scan_all(
+    scan: aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder,
+) -> Result<Vec<Item>> {
+    scan.into_paginator()
+        .items()
+        .send()
+        .collect::<std::result::Result<_, _>>()
+        .await
+        .map_err(|e| crate::adapters::aws_error("dynamodb", e))
+}
+
 /// Builds an item attribute by attribute; `None`s are left out (GSI keys must not be empty).
 #[derive(Default)]
 pub struct ItemBuilder(Item);

@@ -12,6 +12,6 @@ pub use item::iso as iso_time;
 pub use people::DynamoDirectory;
 pub use snoozes::DynamoSnoozes;
 
-/// Index names, shared with template.yaml (a test checks they agree).
+/// Index names as template.yaml defines them (infra's template test checks the template has them).
 pub const INDEX_BY_STATUS_DUE: &str = "by_status_due";
 pub const INDEX_BY_USER: &str = "by_user";

@@ -1,7 +1,7 @@
 //! The people table: what the team has said about a person (never contact), keyed by email.
 //! Later issues add the chat id cache and second-factor enrollment here.
 
-use super::item::iso;
+use super::item::{iso, scan_all};
 use crate::adapters::aws_error;
 use crate::error::Result;
 use crate::ports::Directory;
@@ -58,18 +58,13 @@ impl Directory for DynamoDirectory {
     }
 
     async fn never_contact_list(&self) -> Result<Vec<String>> {
-        let items: Vec<_> = self
+        let scan = self
             .client
             .scan()
             .table_name(&self.table)
             .filter_expression("never_contact = :t")
-            .expression_attribute_values(":t", AttributeValue::Bool(true))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<std::result::Result<_, _>>()
-            .await
-            .map_err(|e| aws_error("dynamodb", e))?;
+            .expression_attribute_values(":t", AttributeValue::Bool(true));
+        let items = scan_all(scan).await?;
         let mut users: Vec<String> = items
             .iter()
             .filter_map(|i| i.get("user")?.as_s().ok().cloned())

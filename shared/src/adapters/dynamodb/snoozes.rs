@@ -1,7 +1,7 @@
 //! The snoozes table: one item per scope (person + rule + scoped context), keyed by its hash.
 //! `expires_at_epoch` is the TTL attribute; reads check it too, since TTL deletion lags.
 
-use super::item::{ItemBuilder, ItemReader};
+use super::item::{ItemBuilder, ItemReader, scan_all};
 use crate::adapters::aws_error;
 use crate::core::alert::AlertId;
 use crate::core::snooze::{Snooze, SnoozeScope};
@@ -61,16 +61,7 @@ impl SnoozeStore for DynamoSnoozes {
     }
 
     async fn list(&self) -> Result<Vec<Snooze>> {
-        let items: Vec<_> = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<std::result::Result<_, _>>()
-            .await
-            .map_err(|e| aws_error("dynamodb", e))?;
+        let items = scan_all(self.client.scan().table_name(&self.table)).await?;
         items.iter().map(from_item).collect()
     }
 
