@@ -345,7 +345,15 @@ mod tests {
             .into_iter()
             .map(|(id, _)| id)
             .collect();
-        assert_eq!(tables, ["AlertsTable", "SnoozesTable", "PeopleTable"]);
+        assert_eq!(
+            tables,
+            [
+                "AlertsTable",
+                "SnoozesTable",
+                "PeopleTable",
+                "CheckpointsTable"
+            ]
+        );
         let alerts = t.resource("AlertsTable").unwrap();
         let text = serde_norway::to_string(alerts).unwrap();
         for needle in [
@@ -354,6 +362,7 @@ mod tests {
             "expires_at_epoch",
             "due_at_epoch",
             "received_at_epoch",
+            "by_received_day",
         ] {
             assert!(text.contains(needle), "AlertsTable lacks {needle}");
         }

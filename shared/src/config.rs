@@ -188,6 +188,45 @@ impl ConversationSettings {
     }
 }
 
+/// What the rollup function needs: where to post, in which time zone periods are counted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollupSettings {
+    pub resources: Resources,
+    pub checkpoints_table: String,
+    pub slack_api_url: String,
+    pub security_channel: String,
+    /// `ROLLUP_TIME_ZONE` (IANA name, default UTC): hours and days are the team's.
+    pub time_zone: chrono_tz::Tz,
+    /// `ESCALATION_LOOKBACK_DAYS`: how far back to look for unacknowledged escalations.
+    pub escalation_lookback_days: i64,
+}
+
+impl RollupSettings {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(mut env: EnvReader<F>) -> Result<Self> {
+        let zone = env
+            .optional("ROLLUP_TIME_ZONE")
+            .unwrap_or_else(|| "UTC".into());
+        let time_zone = zone.parse().unwrap_or_else(|_| {
+            env.problems.push(format!(
+                "ROLLUP_TIME_ZONE '{zone}' is not an IANA time zone (e.g. Europe/Lisbon)"
+            ));
+            chrono_tz::UTC
+        });
+        let settings = RollupSettings {
+            resources: Resources::read(&mut env),
+            checkpoints_table: env.required("CHECKPOINTS_TABLE"),
+            slack_api_url: env
+                .optional("SLACK_API_URL")
+                .unwrap_or_else(|| crate::adapters::slack::DEFAULT_API_URL.to_string()),
+            security_channel: env.required("SECURITY_CHANNEL_ID"),
+            time_zone,
+            escalation_lookback_days: env.number("ESCALATION_LOOKBACK_DAYS", 14, 1, 365),
+        };
+        env.finish()?;
+        Ok(settings)
+    }
+}
+
 /// Where write-back goes: `WRITEBACK_SINK` (`off`, `splunk_hec`, `webhook`) and `WRITEBACK_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WritebackSink {

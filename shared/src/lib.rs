@@ -5,6 +5,7 @@
 //! - [`intake`]: turning webhook bodies into admitted alerts (auth, formats, admission).
 //! - [`ports`]: the traits the core needs from the outside world.
 //! - [`adapters`]: DynamoDB, SQS, Secrets Manager (and in-memory twins for tests).
+//! - [`conversation`], [`reporting`], [`writeback`]: the use cases the functions run.
 //! - [`config`], [`secrets`]: per-cold-start wiring helpers.
 
 pub mod adapters;
@@ -14,6 +15,7 @@ pub mod core;
 pub mod error;
 pub mod intake;
 pub mod ports;
+pub mod reporting;
 pub mod secrets;
 pub mod wiring;
 pub mod writeback;

@@ -66,6 +66,14 @@ pub trait AlertStore: Send + Sync {
     ) -> Result<Vec<AlertId>>;
     /// How many of this person's alerts are waiting for their answer.
     async fn open_asks(&self, user: &str) -> Result<usize>;
+    /// Alerts received in `[start, end)`, optionally only those now in `status`, from the
+    /// received-day index (rollups; never a scan).
+    async fn received_between(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        status: Option<crate::core::state::Status>,
+    ) -> Result<Vec<AlertRecord>>;
 }
 
 #[async_trait]
@@ -146,6 +154,36 @@ pub trait SecondFactor: Send + Sync {
     /// (only an admin reset allows a new one).
     async fn enroll(&self, user: &str, now: DateTime<Utc>) -> Result<Option<String>>;
     async fn reset(&self, user: &str) -> Result<()>;
+    /// People who completed enrollment (first valid code) in `[start, end)`.
+    async fn enrolled_between(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<String>>;
+}
+
+/// Whether a once-only job (a rollup post, a poller run) may go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Ours until the lease runs out: do it, then complete or release.
+    Taken,
+    /// Another run holds it right now.
+    Held,
+    /// Already done.
+    Done,
+}
+
+/// Small named records that outlive one run: poller checkpoints, once-only markers.
+#[async_trait]
+pub trait Checkpoints: Send + Sync {
+    async fn read(&self, name: &str) -> Result<Option<String>>;
+    async fn write(&self, name: &str, value: &str) -> Result<()>;
+    async fn claim(&self, name: &str, now: DateTime<Utc>, lease: chrono::Duration)
+    -> Result<Claim>;
+    /// Marks the claimed job done for good (kept until `keep_until`), with a note for operators.
+    async fn complete(&self, name: &str, note: &str, keep_until: DateTime<Utc>) -> Result<()>;
+    /// Gives the claim back so the next run need not wait out the lease.
+    async fn release(&self, name: &str) -> Result<()>;
 }
 
 #[async_trait]

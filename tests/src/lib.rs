@@ -195,6 +195,28 @@ impl Stack {
             .clone()
     }
 
+    /// The rollup function as wired from the template, posting to a Slack stand-in, counting
+    /// hours and days in `time_zone`.
+    pub fn rollup(
+        &self,
+        slack_url: &str,
+        time_zone: &str,
+    ) -> securitybot::reporting::rollups::Rollups {
+        let template = Template::load(&template_path()).unwrap();
+        let mut env = self
+            .created
+            .function_env(&template, "RollupFunction")
+            .expect("rollup env resolves");
+        env.insert("SLACK_API_URL".into(), slack_url.into());
+        env.insert("SECURITY_CHANNEL_ID".into(), SECURITY_CHANNEL.into());
+        env.insert("ROLLUP_TIME_ZONE".into(), time_zone.into());
+        let settings = securitybot::config::RollupSettings::from_env(EnvReader::new(move |k| {
+            env.get(k).cloned()
+        }))
+        .expect("template env is complete");
+        rollup::wire(&self.aws, &settings, self.clock.clone())
+    }
+
     pub fn admin(&self) -> admin::Admin {
         let mut admin = admin::wire(
             &self.aws,

@@ -178,12 +178,13 @@ impl SecondFactor for TotpSecondFactor {
             .update_item()
             .table_name(&self.table)
             .key("user", AttributeValue::S(user.to_string()))
-            .update_expression("SET totp_last_step = :s, totp_state = :enrolled, totp_failures = :zero, totp_last_used_at = :t")
+            .update_expression("SET totp_last_step = :s, totp_state = :enrolled, totp_failures = :zero, totp_last_used_at = :t, totp_enrolled_at_epoch = if_not_exists(totp_enrolled_at_epoch, :te)")
             .condition_expression("attribute_exists(totp_seed) AND (attribute_not_exists(totp_last_step) OR totp_last_step < :s)")
             .expression_attribute_values(":s", AttributeValue::N(step.to_string()))
             .expression_attribute_values(":enrolled", AttributeValue::S("enrolled".into()))
             .expression_attribute_values(":zero", AttributeValue::N("0".into()))
             .expression_attribute_values(":t", AttributeValue::S(iso(now)))
+            .expression_attribute_values(":te", AttributeValue::N(now.timestamp().to_string()))
             .send()
             .await;
         match accepted {
@@ -248,10 +249,33 @@ impl SecondFactor for TotpSecondFactor {
             .update_item()
             .table_name(&self.table)
             .key("user", AttributeValue::S(user.to_string()))
-            .update_expression("REMOVE totp_seed, totp_state, totp_last_step, totp_failures, totp_failures_since_epoch, totp_enrollment_started_at")
+            .update_expression("REMOVE totp_seed, totp_state, totp_last_step, totp_failures, totp_failures_since_epoch, totp_enrollment_started_at, totp_enrolled_at_epoch")
             .send()
             .await
             .map_err(|e| aws_error("dynamodb", e))?;
         Ok(())
+    }
+
+    /// Scans the people table (one row per person who ever got an alert: small) once per rollup.
+    async fn enrolled_between(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
+        let items = super::dynamodb::scan_all(
+            self.client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("totp_enrolled_at_epoch >= :a AND totp_enrolled_at_epoch < :b")
+                .projection_expression("#user")
+                .expression_attribute_names("#user", "user")
+                .expression_attribute_values(":a", AttributeValue::N(start.timestamp().to_string()))
+                .expression_attribute_values(":b", AttributeValue::N(end.timestamp().to_string())),
+        )
+        .await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| i.get("user")?.as_s().ok().cloned())
+            .collect())
     }
 }

@@ -64,6 +64,10 @@ pub enum Block {
     /// Small print.
     Note(String),
     Buttons(Vec<Button>),
+    /// A table of plain cells, the first row its header (the adapter lays it out and splits it).
+    Table(Vec<Vec<String>>),
+    /// A bulleted list of plain items.
+    List(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

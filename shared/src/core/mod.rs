@@ -6,6 +6,7 @@ pub mod identity;
 pub mod messages;
 pub mod record;
 pub mod redact;
+pub mod rollup;
 pub mod rules;
 pub mod snooze;
 pub mod state;

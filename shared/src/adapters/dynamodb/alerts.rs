@@ -338,6 +338,54 @@ impl AlertStore for DynamoAlerts {
         }
         Ok(count)
     }
+
+    async fn received_between(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        status: Option<Status>,
+    ) -> Result<Vec<AlertRecord>> {
+        let mut records = Vec::new();
+        let mut day = start.date_naive();
+        while day <= end.date_naive() {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(super::INDEX_BY_RECEIVED_DAY)
+                .key_condition_expression(
+                    "received_day = :d AND received_at_epoch BETWEEN :a AND :b",
+                )
+                .expression_attribute_values(
+                    ":d",
+                    AttributeValue::S(day.format("%Y-%m-%d").to_string()),
+                )
+                .expression_attribute_values(":a", AttributeValue::N(start.timestamp().to_string()))
+                // The period's end is exclusive; epochs are whole seconds.
+                .expression_attribute_values(
+                    ":b",
+                    AttributeValue::N((end.timestamp() - 1).to_string()),
+                );
+            if let Some(status) = status {
+                query = query
+                    .filter_expression("#status = :s")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":s", AttributeValue::S(status.as_str().into()));
+            }
+            let items: Vec<_> = query
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<std::result::Result<_, _>>()
+                .await
+                .map_err(|e| aws_error("dynamodb", e))?;
+            for item in &items {
+                records.push(from_item(item)?);
+            }
+            day = day.succ_opt().expect("in range");
+        }
+        Ok(records)
+    }
 }
 
 /// A conditional write's outcome: true if it happened, false if its condition did not hold.
@@ -392,6 +440,8 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
         )
         .opt_s("snoozed_by", r.snoozed_by.as_ref().map(AlertId::as_str))
         .time("received_at", r.received_at)
+        // The rollups' index: one partition per UTC day, sorted by time.
+        .s("received_day", r.received_at.format("%Y-%m-%d").to_string())
         .opt_time("due_at", r.due_at)
         .opt_time("deadline_at", r.deadline_at)
         .time("expires_at", r.expires_at)

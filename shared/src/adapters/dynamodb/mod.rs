@@ -2,16 +2,20 @@
 //! stored twice: ISO-8601 (`*_at`) for people, epoch seconds (`*_at_epoch`) for TTL and indexes.
 
 mod alerts;
+mod checkpoints;
 mod item;
 mod people;
 mod snoozes;
 pub mod stream;
 
 pub use alerts::DynamoAlerts;
+pub use checkpoints::DynamoCheckpoints;
 pub use item::iso as iso_time;
+pub use item::scan_all;
 pub use people::DynamoDirectory;
 pub use snoozes::DynamoSnoozes;
 
 /// Index names as template.yaml defines them (infra's template test checks the template has them).
 pub const INDEX_BY_STATUS_DUE: &str = "by_status_due";
 pub const INDEX_BY_USER: &str = "by_user";
+pub const INDEX_BY_RECEIVED_DAY: &str = "by_received_day";

@@ -62,10 +62,86 @@ pub fn render(message: &Message) -> Vec<Value> {
                     .collect();
                 out.push(json!({ "type": "actions", "elements": elements }));
             }
+            Block::Table(rows) => {
+                let lines = table_lines(rows);
+                for chunk in split_lines(&lines, SECTION_MAX - 8) {
+                    out.push(json!({ "type": "section", "text": mrkdwn(format!("```\n{chunk}\n```")) }));
+                }
+            }
+            Block::List(items) => {
+                let lines: Vec<String> = items.iter().map(|i| format!("• {}", escape(&truncate(i, 300)))).collect();
+                for chunk in split_lines(&lines, SECTION_MAX) {
+                    out.push(json!({ "type": "section", "text": mrkdwn(chunk) }));
+                }
+            }
         }
     }
     out.truncate(50);
     out
+}
+
+const SECTION_MAX: usize = 3000;
+/// Cells longer than this are cut, so one long rule name cannot widen every row.
+const CELL_MAX: usize = 32;
+
+/// Lays a table out in fixed-width columns (numbers right-aligned), escaped for a code block.
+fn table_lines(rows: &[Vec<String>]) -> Vec<String> {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|c| escape(&truncate(&c.replace('`', "'"), CELL_MAX)))
+                .collect()
+        })
+        .collect();
+    let columns = cells.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            cells
+                .iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    cells
+        .iter()
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i == 0 {
+                        format!("{c:<w$}", w = widths[i])
+                    } else {
+                        format!("{c:>w$}", w = widths[i])
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        })
+        .collect()
+}
+
+/// Joins lines into chunks of at most `max` characters, never splitting a line.
+fn split_lines(lines: &[String], max: usize) -> Vec<String> {
+    let mut chunks: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in lines {
+        if !current.is_empty() && current.chars().count() + line.chars().count() + 1 > max {
+            chunks.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push('\n');
+        }
+        current.push_str(line);
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    chunks
 }
 
 fn plain(text: &str) -> Value {
@@ -169,6 +245,38 @@ mod tests {
     use super::*;
     use crate::core::alert::AlertId;
     use crate::core::messages::{Button, ButtonAction};
+
+    #[test]
+    fn long_tables_and_lists_split_into_sections_within_limits() {
+        let mut rows = vec![vec!["Rule".to_string(), "Alerts".to_string()]];
+        rows.extend(
+            (0..200).map(|i| vec![format!("<rule-{i:03}>`{}", "x".repeat(60)), i.to_string()]),
+        );
+        let items: Vec<String> = (0..100)
+            .map(|i| format!("<@U{i}> {}", "y".repeat(80)))
+            .collect();
+        let out = render(&Message {
+            summary: "s".into(),
+            blocks: vec![Block::Table(rows), Block::List(items)],
+        });
+        assert!(out.len() > 4, "split into several sections");
+        for block in &out {
+            let text = block["text"]["text"].as_str().unwrap();
+            assert!(text.chars().count() <= 3000);
+            assert!(!text.contains('<'), "cells and items are escaped");
+        }
+        let first = out[0]["text"]["text"].as_str().unwrap();
+        assert!(first.starts_with("```\nRule"));
+        assert!(first.ends_with("```"));
+        // Cells are cut to 32 characters, so every row has the same width.
+        let widths: Vec<usize> = first
+            .lines()
+            .skip(2)
+            .take(3)
+            .map(|l| l.chars().count())
+            .collect();
+        assert!(widths.windows(2).all(|w| w[0] == w[1]), "{widths:?}");
+    }
 
     #[test]
     fn alert_text_is_escaped_and_limits_hold() {

@@ -1,0 +1,122 @@
+//! Posting a rollup: count the period's alerts, list what still waits for the team, post once.
+//! The period comes from the schedule's tick, and its post is claimed in the checkpoints table
+//! before sending and marked done after, so a retried or doubled invocation never posts twice.
+
+use crate::core::rollup::{Cadence, Digest, Period, digest_message};
+use crate::core::state::Status;
+use crate::error::{Error, Result};
+use crate::ports::{AlertStore, Chat, Checkpoints, Claim, Clock, SecondFactor};
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Long enough for the queries and one Slack post; a crashed run frees the period after it.
+const LEASE: Duration = Duration::minutes(5);
+/// Done-markers outlive any retry of the schedule by far, then TTL removes them.
+const KEEP_MARKERS: Duration = Duration::days(35);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RollupRun {
+    pub period: String,
+    /// False when this period was already posted (or is being posted by another run).
+    pub posted: bool,
+    pub alerts: usize,
+    pub open_escalations: usize,
+}
+
+pub struct Rollups {
+    pub alerts: Arc<dyn AlertStore>,
+    pub second_factor: Arc<dyn SecondFactor>,
+    pub checkpoints: Arc<dyn Checkpoints>,
+    pub chat: Arc<dyn Chat>,
+    pub channel: String,
+    pub tz: Tz,
+    pub escalation_lookback: Duration,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Rollups {
+    /// Builds the digest of the period `tick` closes, without posting it.
+    pub async fn digest(&self, cadence: Cadence, tick: DateTime<Utc>) -> Result<Digest> {
+        let period = Period::ended_by(cadence, tick, self.tz);
+        let now = self.clock.now();
+        let received = self
+            .alerts
+            .received_between(period.start, period.end, None)
+            .await?;
+        let escalated = self
+            .alerts
+            .received_between(
+                now - self.escalation_lookback,
+                now + Duration::seconds(1),
+                Some(Status::Escalated),
+            )
+            .await?;
+        let enrolled = self
+            .second_factor
+            .enrolled_between(period.start, period.end)
+            .await?;
+        Ok(Digest::new(period, &received, &escalated, enrolled))
+    }
+
+    pub async fn run(&self, cadence: Cadence, tick: Option<DateTime<Utc>>) -> Result<RollupRun> {
+        let now = self.clock.now();
+        let tick = tick.unwrap_or(now);
+        if tick > now + Duration::minutes(5) {
+            return Err(Error::permanent(
+                "rollup",
+                format!("scheduled_time {tick} is in the future"),
+            ));
+        }
+        let key = Period::ended_by(cadence, tick, self.tz).key();
+        let skipped = |posted| RollupRun {
+            period: key.clone(),
+            posted,
+            alerts: 0,
+            open_escalations: 0,
+        };
+        match self.checkpoints.claim(&key, now, LEASE).await? {
+            Claim::Taken => {}
+            Claim::Done => {
+                tracing::info!(period = %key, "rollup already posted; nothing to do");
+                return Ok(skipped(false));
+            }
+            Claim::Held => {
+                tracing::info!(period = %key, "another run is posting this rollup");
+                return Ok(skipped(false));
+            }
+        }
+        let posted = async {
+            let digest = self.digest(cadence, tick).await?;
+            let message = digest_message(&digest, now);
+            let at = self.chat.send_to_channel(&self.channel, &message).await?;
+            Ok::<_, Error>((digest, at))
+        }
+        .await;
+        match posted {
+            Ok((digest, at)) => {
+                self.checkpoints
+                    .complete(
+                        &key,
+                        &format!("posted {} {}", at.channel, at.ts),
+                        now + KEEP_MARKERS,
+                    )
+                    .await?;
+                Ok(RollupRun {
+                    period: key,
+                    posted: true,
+                    alerts: digest.tally.total,
+                    open_escalations: digest.open_escalations.len(),
+                })
+            }
+            Err(e) => {
+                // Free the period for the schedule's retry; a failure here only delays it by the lease.
+                if let Err(release) = self.checkpoints.release(&key).await {
+                    tracing::warn!(period = %key, error = %release, "could not release the rollup claim");
+                }
+                Err(e)
+            }
+        }
+    }
+}
