@@ -188,6 +188,34 @@ impl ConversationSettings {
     }
 }
 
+/// What the poller function needs: the intake's resources plus its checkpoints and limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollerSettings {
+    pub resources: Resources,
+    pub checkpoints_table: String,
+    pub retention_days: i64,
+    /// `POLLER_MAX_PAGES`: pages per source per run.
+    pub max_pages: usize,
+    /// `POLLER_TIME_BUDGET_SECONDS`: wall time per run (keep it under the function's timeout).
+    pub time_budget_seconds: u64,
+    pub config_path: Option<String>,
+}
+
+impl PollerSettings {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(mut env: EnvReader<F>) -> Result<Self> {
+        let settings = PollerSettings {
+            resources: Resources::read(&mut env),
+            checkpoints_table: env.required("CHECKPOINTS_TABLE"),
+            retention_days: env.number("ALERT_RETENTION_DAYS", 180, 1, 3650),
+            max_pages: env.number("POLLER_MAX_PAGES", 20, 1, 1000),
+            time_budget_seconds: env.number("POLLER_TIME_BUDGET_SECONDS", 240, 5, 840),
+            config_path: env.optional("SECURITYBOT_CONFIG"),
+        };
+        env.finish()?;
+        Ok(settings)
+    }
+}
+
 /// What the rollup function needs: where to post, in which time zone periods are counted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RollupSettings {
@@ -291,6 +319,8 @@ struct ConfigFile {
     rules: BTreeMap<String, RuleOverrides>,
     #[serde(default)]
     sources: SourceMappings,
+    #[serde(default)]
+    pollers: BTreeMap<String, crate::intake::poll::PollSource>,
 }
 
 /// The checked contents of the config file.
@@ -300,6 +330,8 @@ pub struct BotConfig {
     pub redactor: Redactor,
     pub rules: RuleBook,
     pub sources: SourceMappings,
+    /// SIEMs to pull from (`[pollers.<name>]`), by name.
+    pub pollers: BTreeMap<String, crate::intake::poll::PollSource>,
 }
 
 impl BotConfig {
@@ -324,6 +356,9 @@ impl BotConfig {
             rules: file.rules,
         };
         let mut problems = rules.problems();
+        for (name, source) in &file.pollers {
+            problems.extend(source.problems(name));
+        }
         let redactor = Redactor::new(&file.redaction.patterns)
             .map_err(|e| problems.push(e))
             .ok();
@@ -333,6 +368,7 @@ impl BotConfig {
                 redactor,
                 rules,
                 sources: file.sources,
+                pollers: file.pollers,
             }),
             _ => Err(Error::Config(format!("{origin}: {}", problems.join("; ")))),
         }

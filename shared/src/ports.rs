@@ -197,6 +197,25 @@ pub trait SecretSource: Send + Sync {
     async fn fetch(&self) -> Result<Secrets>;
 }
 
+/// One page of a pulled source.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedPage {
+    pub items: Vec<serde_json::Value>,
+    /// The cursor of the next page of the same window; `None` on its last page.
+    pub next: Option<serde_json::Value>,
+}
+
+/// A SIEM that cannot push: Splunk's export API, an Elastic search, a JSON endpoint.
+#[async_trait]
+pub trait AlertFeed: Send + Sync {
+    /// The items of `window` after the cursor `after` (from the first one when `None`), oldest first.
+    async fn page(
+        &self,
+        window: &crate::intake::poll::Window,
+        after: Option<&serde_json::Value>,
+    ) -> Result<FeedPage>;
+}
+
 /// Where answers go back to: the SIEM (Splunk HEC, a signed webhook).
 #[async_trait]
 pub trait SiemSink: Send + Sync {

@@ -61,6 +61,9 @@ pub struct Secrets {
     /// Key that signs write-back webhooks.
     #[serde(default)]
     pub writeback_webhook_key: Option<SecretString>,
+    /// Per poller (its name in the config file): the Splunk token, Elastic API key or bearer token.
+    #[serde(default)]
+    pub poller_tokens: std::collections::BTreeMap<String, SecretString>,
 }
 
 impl Secrets {

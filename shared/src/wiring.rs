@@ -6,8 +6,9 @@ use crate::adapters::secrets_manager::SecretsManagerSource;
 use crate::adapters::slack::SlackChat;
 use crate::adapters::sqs::SqsWorkQueue;
 use crate::adapters::totp::TotpSecondFactor;
-use crate::config::Resources;
-use crate::ports::{AlertStore, Directory, SnoozeStore, WorkQueue};
+use crate::config::{BotConfig, Resources};
+use crate::intake::admit::Intake;
+use crate::ports::{AlertStore, Clock, Directory, SnoozeStore, WorkQueue};
 use crate::secrets::SecretsCache;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +53,21 @@ impl Adapters {
                 SECRET_REFRESH_INTERVAL,
             )),
             dynamodb,
+        }
+    }
+
+    /// The one admission path, for the webhook and the poller alike.
+    pub fn intake(&self, bot: &BotConfig, retention_days: i64, clock: Arc<dyn Clock>) -> Intake {
+        Intake {
+            alerts: self.alerts.clone(),
+            snoozes: self.snoozes.clone(),
+            directory: self.directory.clone(),
+            queue: self.queue.clone(),
+            clock,
+            rules: Arc::new(bot.rules.clone()),
+            identity: bot.identity.clone(),
+            redactor: bot.redactor.clone(),
+            retention: chrono::Duration::days(retention_days),
         }
     }
 

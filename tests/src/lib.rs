@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod siem;
 pub mod slack;
 
 pub const LOCAL_KEY: &str = "local-webhook-key-change-me";
@@ -215,6 +216,34 @@ impl Stack {
         }))
         .expect("template env is complete");
         rollup::wire(&self.aws, &settings, self.clock.clone())
+    }
+
+    /// The poller function as wired from the template, with `pollers` (TOML `[pollers.*]`
+    /// tables) added to the bundled config and a credential for each stand-in in the secret.
+    pub async fn poller(
+        &self,
+        pollers: &str,
+        max_pages: usize,
+    ) -> securitybot::intake::poll::Poller {
+        let template = Template::load(&template_path()).unwrap();
+        let env = self
+            .created
+            .function_env(&template, "PollerFunction")
+            .expect("poller env resolves");
+        let mut settings =
+            securitybot::config::PollerSettings::from_env(EnvReader::new(move |k| {
+                env.get(k).cloned()
+            }))
+            .expect("template env is complete");
+        settings.max_pages = max_pages;
+        let text = format!("{}\n{pollers}", securitybot::config::BUNDLED_CONFIG);
+        let bot = BotConfig::parse(&text, "test config").expect("the pollers config parses");
+        self.set_secret(&serde_json::json!({
+            "webhook_keys": [{"id": "local", "secret": LOCAL_KEY}],
+            "slack_bot_token": slack::BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET, "seed_encryption_key": SEED_KEY,
+            "poller_tokens": {"splunk_prod": siem::SPLUNK_TOKEN, "elastic_security": siem::ELASTIC_KEY, "custom_api": siem::JSON_TOKEN},
+        }).to_string()).await;
+        poller::wire(&self.aws, &settings, &bot, self.clock.clone())
     }
 
     pub fn admin(&self) -> admin::Admin {

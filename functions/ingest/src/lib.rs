@@ -3,7 +3,6 @@
 
 use lambda_http::{Body, Request, RequestExt, Response, http::header::CONTENT_TYPE};
 use securitybot::config::{BotConfig, IngestSettings};
-use securitybot::intake::admit::Intake;
 use securitybot::intake::webhook::{Webhook, WebhookRequest};
 use securitybot::ports::{Clock, SystemClock};
 use securitybot::wiring::Adapters;
@@ -19,17 +18,7 @@ pub fn wire(
 ) -> Webhook {
     let adapters = Adapters::new(aws, &settings.resources);
     Webhook {
-        intake: Intake {
-            alerts: adapters.alerts,
-            snoozes: adapters.snoozes,
-            directory: adapters.directory,
-            queue: adapters.queue,
-            clock,
-            rules: Arc::new(bot.rules),
-            identity: bot.identity,
-            redactor: bot.redactor,
-            retention: chrono::Duration::days(settings.retention_days),
-        },
+        intake: adapters.intake(&bot, settings.retention_days, clock),
         secrets: adapters.secrets,
         sources: bot.sources,
         limits: settings.limits,

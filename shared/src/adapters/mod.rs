@@ -1,6 +1,8 @@
 //! Adapters: the ports implemented on real services, plus in-memory twins for tests.
 
 pub mod dynamodb;
+pub mod feeds;
+pub(crate) mod http;
 pub mod memory;
 pub mod secrets_manager;
 pub mod siem;

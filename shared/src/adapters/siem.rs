@@ -1,7 +1,7 @@
 //! SIEM sinks for write-back: Splunk's HTTP Event Collector, and a generic webhook signed the
 //! same way our own webhook checks signatures (HMAC-SHA256 over "v1:" + timestamp + ":" + body).
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::intake::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
 use crate::ports::{Clock, SiemSink};
 use crate::secrets::SecretsCache;
@@ -12,35 +12,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("an HTTP client with a timeout always builds")
+    super::http::client(Duration::from_secs(10))
 }
 
-/// 429 and 5xx are worth retrying; other refusals are not.
 async fn check(
     service: &'static str,
     response: std::result::Result<reqwest::Response, reqwest::Error>,
 ) -> Result<()> {
-    let response = response.map_err(|e| Error::transient(service, e.without_url().to_string()))?;
-    let status = response.status();
-    if status.is_success() {
-        return Ok(());
-    }
-    let text: String = response
-        .text()
-        .await
-        .unwrap_or_default()
-        .chars()
-        .take(200)
-        .collect();
-    let message = format!("HTTP {status}: {text}");
-    if status.as_u16() == 429 || status.is_server_error() {
-        Err(Error::transient(service, message))
-    } else {
-        Err(Error::permanent(service, message))
-    }
+    super::http::body(service, response).await.map(|_| ())
 }
 
 pub struct SplunkHec {

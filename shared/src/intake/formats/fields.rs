@@ -17,9 +17,16 @@ pub const MAX_CONTEXT_KEY: usize = 64;
 pub const MAX_CONTEXT_VALUE: usize = 1024;
 pub const MAX_LINK: usize = 2048;
 
-/// Follows a dotted path ("alertContext.actor.email") into a JSON value.
+/// Follows a dotted path ("alertContext.actor.email") into a JSON value. Keys that contain
+/// dots themselves (Elastic's flattened "kibana.alert.rule.name") are found too, longest first.
 pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(value, |v, key| v.get(key))
+    if let Some(found) = value.get(path) {
+        return Some(found);
+    }
+    path.match_indices('.').rev().find_map(|(i, _)| {
+        let inner = value.get(&path[..i])?;
+        lookup(inner, &path[i + 1..])
+    })
 }
 
 /// A scalar as text: strings as they are, numbers and booleans printed, arrays of scalars
@@ -254,6 +261,25 @@ pub fn is_web_link(link: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn paths_find_nested_and_flattened_keys() {
+        let v = serde_json::json!({
+            "a": {"b": {"c": 1}},
+            "kibana.alert.rule.name": "sudo",
+            "host": {"os.name": "linux"}
+        });
+        assert_eq!(lookup(&v, "a.b.c"), Some(&serde_json::json!(1)));
+        assert_eq!(
+            lookup(&v, "kibana.alert.rule.name"),
+            Some(&serde_json::json!("sudo"))
+        );
+        assert_eq!(
+            lookup(&v, "host.os.name"),
+            Some(&serde_json::json!("linux"))
+        );
+        assert_eq!(lookup(&v, "a.x"), None);
+    }
 
     #[test]
     fn times_in_every_shape_agree() {

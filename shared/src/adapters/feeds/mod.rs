@@ -1,0 +1,68 @@
+//! Pulled sources ([`AlertFeed`]): Splunk's search export, an Elastic search, a JSON endpoint.
+//! Credentials come from the secret's `poller_tokens.<poller name>`.
+//!
+//! [`AlertFeed`]: crate::ports::AlertFeed
+
+mod elastic;
+mod http_json;
+mod splunk;
+
+pub use elastic::ElasticFeed;
+pub use http_json::HttpJsonFeed;
+pub use splunk::SplunkFeed;
+
+use crate::error::{Error, Result};
+use crate::intake::poll::{PollKind, PollSource};
+use crate::ports::AlertFeed;
+use crate::secrets::{SecretString, SecretsCache};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A page may take this long (Splunk runs the search while it answers).
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The adapter for a configured source.
+pub fn feed(name: &str, source: &PollSource, secrets: Arc<SecretsCache>) -> Arc<dyn AlertFeed> {
+    let token = Token {
+        poller: name.to_string(),
+        secrets,
+    };
+    match source.kind {
+        PollKind::Splunk => Arc::new(SplunkFeed::new(source, token)),
+        PollKind::Elastic => Arc::new(ElasticFeed::new(source, token)),
+        PollKind::HttpJson => Arc::new(HttpJsonFeed::new(source, token)),
+    }
+}
+
+/// This poller's credential, read from the (cached) secret on each page so rotation needs no redeploy.
+pub(crate) struct Token {
+    poller: String,
+    secrets: Arc<SecretsCache>,
+}
+
+impl Token {
+    async fn get(&self) -> Result<SecretString> {
+        self.secrets
+            .get()
+            .await?
+            .poller_tokens
+            .get(&self.poller)
+            .filter(|t| !t.expose().is_empty())
+            .cloned()
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "the secret has no poller_tokens.{}: add the SIEM credential there",
+                    self.poller
+                ))
+            })
+    }
+}
+
+/// "https://host:8089/" + "/services/..." without a doubled slash.
+fn join(base: &str, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}

@@ -1,0 +1,313 @@
+//! The poller against local stand-ins for Splunk, Elastic and a JSON API: checkpoints carry
+//! over between runs without gaps or repeats; a SIEM failing mid-way loses nothing and repeats
+//! nothing on the next run; page limits stop a run early and the next one carries on.
+
+use chrono::{DateTime, Duration, Utc};
+use securitybot_tests::siem::{SPLUNK_TOKEN, SiemStandIn};
+use securitybot_tests::*;
+use serde_json::Value;
+
+fn splunk(url: &str) -> String {
+    format!(
+        r#"
+[pollers.splunk_prod]
+kind = "splunk"
+url = "{url}"
+saved_search = "nmap_scan"
+window_minutes = 15
+delay_seconds = 60
+first_lookback_minutes = 60
+"#
+    )
+}
+
+fn elastic(url: &str) -> String {
+    format!(
+        r#"
+[pollers.elastic_security]
+kind = "elastic"
+url = "{url}"
+index = ".alerts-security.alerts-default"
+page_size = 10
+window_minutes = 180
+first_lookback_minutes = 120
+"#
+    )
+}
+
+fn custom(url: &str) -> String {
+    format!(
+        r#"
+[pollers.custom_api]
+kind = "http_json"
+url = "{url}/api/alerts"
+items = "data.alerts"
+next_cursor = "next"
+first_lookback_minutes = 120
+window_minutes = 180
+
+[pollers.custom_api.mapping]
+id_field = "alert_id"
+rule_field = "detection"
+user_fields = ["actor.email"]
+title_field = "summary"
+time_field = "created"
+context_fields = ["host"]
+"#
+    )
+}
+
+fn at(v: &Value) -> DateTime<Utc> {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn splunk_checkpoints_carry_over_between_runs_without_gaps_or_repeats() {
+    let stack = Stack::new("pollsplunk").await;
+    let siem = SiemStandIn::start().await;
+    let t = stack.now();
+    siem.add("old", 2, t - Duration::minutes(70), "alice"); // before the first look-back
+    siem.add("a", 30, t - Duration::minutes(50), "alice");
+    let poller = stack.poller(&splunk(&siem.url()), 20).await;
+
+    let first = poller.run(None).await.unwrap();
+    let r = &first[0];
+    assert_eq!(
+        (r.source.as_str(), r.pages, r.alerts, r.new, r.caught_up),
+        ("splunk_prod", 4, 30, 30, true)
+    );
+    assert_eq!(
+        r.done_until,
+        Some(t - Duration::minutes(1)),
+        "windows stop a minute short of now"
+    );
+    assert_eq!(stack.drain_queue().await.len(), 30);
+
+    // Five more arrive; the next run reads only the time since the checkpoint.
+    siem.add("b", 5, t + Duration::minutes(2), "alice");
+    stack.clock.set(t + Duration::minutes(10));
+    let second = poller.run(None).await.unwrap();
+    assert_eq!(
+        (second[0].pages, second[0].alerts, second[0].new),
+        (1, 5, 5)
+    );
+    assert_eq!(
+        stack.drain_queue().await.len(),
+        5,
+        "each new alert queued once"
+    );
+    let third = poller.run(Some("splunk_prod")).await.unwrap();
+    assert_eq!((third[0].pages, third[0].caught_up), (0, true));
+
+    let windows = siem.requests();
+    assert_eq!(windows[0]["search"], r#"| savedsearch "nmap_scan""#);
+    assert_eq!(at(&windows[0]["start"]), t - Duration::minutes(60));
+    for pair in windows.windows(2) {
+        assert_eq!(
+            pair[0]["end"], pair[1]["start"],
+            "no gap, no overlap between windows"
+        );
+    }
+    let alerts = stack.alerts().await;
+    assert_eq!(alerts.len(), 35);
+    assert!(alerts.iter().all(
+        |a| s(a, "received_via") == "poller:splunk_prod" && s(a, "user") == "alice@example.com"
+    ));
+}
+
+#[tokio::test]
+async fn a_splunk_stream_cut_short_moves_nothing_and_the_next_run_repeats_nothing() {
+    let stack = Stack::new("pollcut").await;
+    let siem = SiemStandIn::start().await;
+    let t = stack.now();
+    siem.add("a", 40, t - Duration::minutes(55), "alice");
+    let poller = stack.poller(&splunk(&siem.url()), 20).await;
+    siem.cut_request(2);
+    let failed = poller.run(None).await.unwrap_err().to_string();
+    assert!(
+        failed.contains("splunk_prod") && failed.contains("stream was cut"),
+        "{failed}"
+    );
+    assert!(!failed.contains(SPLUNK_TOKEN));
+    let stored = stack.alerts().await.len();
+    assert_eq!(
+        stored, 10,
+        "the first window (T-60..T-45: 10 alerts) is stored, nothing of the cut one"
+    );
+
+    let again = poller.run(None).await.unwrap();
+    assert_eq!((again[0].alerts, again[0].new), (30, 30));
+    assert_eq!(stack.alerts().await.len(), 40);
+    assert_eq!(
+        stack.drain_queue().await.len(),
+        40,
+        "every alert queued exactly once"
+    );
+    let windows = siem.requests();
+    assert_eq!(
+        windows[1]["start"], windows[2]["start"],
+        "the cut window is read again"
+    );
+}
+
+#[tokio::test]
+async fn elastic_pages_with_search_after_and_resumes_mid_window_after_a_failure() {
+    let stack = Stack::new("pollelastic").await;
+    let siem = SiemStandIn::start().await;
+    let t = stack.now();
+    siem.add("e", 35, t - Duration::minutes(100), "bob");
+    let poller = stack.poller(&elastic(&siem.url()), 20).await;
+    siem.fail_request(3);
+    let failed = poller.run(None).await.unwrap_err().to_string();
+    assert!(failed.contains("HTTP 503"), "{failed}");
+    assert_eq!(
+        stack.alerts().await.len(),
+        20,
+        "two full pages stored before the failure"
+    );
+
+    let again = poller.run(None).await.unwrap();
+    assert_eq!(
+        (
+            again[0].pages,
+            again[0].alerts,
+            again[0].new,
+            again[0].caught_up
+        ),
+        (2, 15, 15, true)
+    );
+    assert_eq!(stack.alerts().await.len(), 35);
+    assert_eq!(stack.drain_queue().await.len(), 35, "no loss, no repeat");
+
+    let requests = siem.requests();
+    assert_eq!(requests[0]["after"], Value::Null);
+    assert_eq!(
+        requests[0]["sort"][1]["kibana.alert.uuid"], "asc",
+        "a tiebreaker keeps pages stable"
+    );
+    assert_eq!(
+        requests[2]["after"][1], "e-019",
+        "the failed page asked after the 20th alert"
+    );
+    assert_eq!(
+        requests[3]["after"], requests[2]["after"],
+        "the next run asks for the same page again"
+    );
+    assert_eq!(
+        requests[3]["start"], requests[0]["start"],
+        "in the same window"
+    );
+    let alert = stack
+        .alerts()
+        .await
+        .into_iter()
+        .find(|a| s(a, "source_id") == "e-000")
+        .unwrap();
+    assert_eq!(
+        (s(&alert, "rule"), s(&alert, "user"), s(&alert, "title")),
+        (
+            "nmap_scan".into(),
+            "bob@example.com".into(),
+            "nmap_scan on host-0".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_json_api_is_paged_by_its_cursor_and_page_limits_stop_a_run_early() {
+    let stack = Stack::new("polljson").await;
+    let siem = SiemStandIn::start().await;
+    let t = stack.now();
+    siem.add("c", 25, t - Duration::minutes(90), "carol");
+    let poller = stack.poller(&custom(&siem.url()), 2).await;
+
+    let first = poller.run(None).await.unwrap();
+    assert_eq!(
+        (first[0].pages, first[0].alerts, first[0].caught_up),
+        (2, 20, false),
+        "stopped at the page limit"
+    );
+    let second = poller.run(None).await.unwrap();
+    assert_eq!(
+        (second[0].pages, second[0].alerts, second[0].caught_up),
+        (1, 5, true)
+    );
+    assert_eq!(stack.drain_queue().await.len(), 25);
+    let cursors: Vec<Value> = siem
+        .requests()
+        .iter()
+        .map(|r| r["cursor"].clone())
+        .collect();
+    assert_eq!(cursors, [Value::Null, "10".into(), "20".into()]);
+
+    let alert = stack
+        .alerts()
+        .await
+        .into_iter()
+        .find(|a| s(a, "source_id") == "c-007")
+        .unwrap();
+    assert_eq!(s(&alert, "source"), "custom_api");
+    assert_eq!(s(&alert, "user"), "carol@example.com");
+    assert_eq!(s(&alert, "title"), "nmap_scan on host-7");
+    assert_eq!(
+        s(&alert, "occurred_at"),
+        (t - Duration::minutes(83))
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    );
+}
+
+#[tokio::test]
+async fn every_source_in_one_run_and_unknown_or_misconfigured_sources_are_named() {
+    let stack = Stack::new("pollall").await;
+    let siem = SiemStandIn::start().await;
+    let t = stack.now();
+    siem.add("x", 3, t - Duration::minutes(30), "dave");
+    let config = format!(
+        "{}{}{}",
+        splunk(&siem.url()),
+        elastic(&siem.url()),
+        custom(&siem.url())
+    );
+    let poller = stack.poller(&config, 20).await;
+    let reports = poller.run(None).await.unwrap();
+    let names: Vec<(&str, usize)> = reports
+        .iter()
+        .map(|r| (r.source.as_str(), r.alerts))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("custom_api", 3),
+            ("elastic_security", 3),
+            ("splunk_prod", 3)
+        ]
+    );
+    // Three sources, three ids for each SIEM event: each source names its own alerts.
+    assert_eq!(stack.alerts().await.len(), 9);
+
+    let unknown = poller.run(Some("qradar")).await.unwrap_err().to_string();
+    assert!(
+        unknown.contains(
+            "no poller named 'qradar' (configured: custom_api, elastic_security, splunk_prod)"
+        ),
+        "{unknown}"
+    );
+    let bad = securitybot::config::BotConfig::parse(
+        &format!(
+            "{}\n[pollers.broken]\nkind = \"splunk\"\nurl = \"ftp://x\"\n",
+            securitybot::config::BUNDLED_CONFIG
+        ),
+        "test",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        bad.contains("pollers.broken: url must be an http(s) URL"),
+        "{bad}"
+    );
+    assert!(
+        bad.contains("pollers.broken: kind = \"splunk\" needs saved_search"),
+        "{bad}"
+    );
+}
