@@ -4,7 +4,9 @@
 #   cargo lambda watch serving every function; a local Slack stand-in (scripts/local_slack.py)
 #   1. sample alerts POSTed with curl in each format and auth mode, and what landed in DynamoDB/SQS;
 #   2. the conversation: the DM, Alice's Yes with her TOTP code, a snoozed repeat, a No, the
-#      escalation to the team and their acknowledgement, as Slack would show them.
+#      escalation to the team and their acknowledgement, as Slack would show them;
+#   3. silence: a reminder, then the deadline escalation (the scheduler is told it is 11, then 31
+#      minutes later: SECURITYBOT_TIME_TRAVEL=local, honoured in local runs only); the hourly rollup.
 # Pass --keep to leave everything running for your own curls (Ctrl-C stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +30,7 @@ env.update(SLACK_API_URL=f"http://127.0.0.1:{sys.argv[1]}/api/", SECURITY_CHANNE
 open(".local/functions.env", "w").write("".join(f"{k}={v}\n" for k, v in env.items()))
 PY
 { echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"; echo "AWS_ACCESS_KEY_ID=test"; echo "AWS_SECRET_ACCESS_KEY=test";
-  echo "AWS_REGION=us-east-1"; echo "RUST_LOG=warn"; } >> .local/functions.env
+  echo "AWS_REGION=us-east-1"; echo "RUST_LOG=warn"; echo "SECURITYBOT_TIME_TRAVEL=local"; } >> .local/functions.env
 : > target/slack.log
 python3 scripts/local_slack.py serve "$SLACK_PORT" target/slack.log &
 SLACK_PID=$!
@@ -39,7 +41,7 @@ cargo lambda watch -q --ignore-changes -A 127.0.0.1 -P "$PORT" --env-file .local
 WATCH_PID=$!
 trap 'kill -INT $WATCH_PID 2>/dev/null; wait $WATCH_PID 2>/dev/null || true; kill $SLACK_PID 2>/dev/null; stop_moto' EXIT
 URL="http://127.0.0.1:$PORT/lambda-url/ingest"
-cargo build -q -p ingest -p notifier -p interaction -p admin
+cargo build -q -p ingest -p notifier -p interaction -p admin -p scheduler -p rollup
 for _ in $(seq 1 600); do
   curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
   kill -0 $WATCH_PID 2>/dev/null || { cat target/watch.log; exit 1; }
@@ -118,6 +120,22 @@ print(f"   {a['alert_id']}: {a['status']} ({a['escalation_reason']})")
 for h in a["history"]:
     print(f"   {h['at']}  {h['status']:<13} {h['actor']:<24} {h['note']}")
 PY
+
+# ---------------------------------------------------------------- silence, and the rollup
+later() { python3 -c 'import datetime as d,sys; t=d.datetime.now(d.timezone.utc)+d.timedelta(minutes=int(sys.argv[1])); print(t.strftime("%Y-%m-%dT%H:%M:%SZ"))' "$1"; }
+echo; echo "== silence: another alert for Alice, on build-03, and she does not answer"
+answer=$(alert_on elastic-silence build-03); echo "$answer"
+deliver
+echo "== the scheduler (every minute in AWS), told it is 11 minutes later: one polite reminder, in the thread"
+cargo lambda invoke scheduler -A 127.0.0.1 -P "$PORT" --data-ascii "{\"now\": \"$(later 11)\"}"; echo
+deliver
+echo "== 31 minutes later, past the rule's 30-minute deadline: escalated to the team, and Alice is told"
+cargo lambda invoke scheduler -A 127.0.0.1 -P "$PORT" --data-ascii "{\"now\": \"$(later 31)\"}"; echo
+deliver
+echo; echo "== the hourly rollup for this hour, as the schedule would post it at the top of the next hour"
+TICK=$(python3 -c 'import datetime as d; t=d.datetime.now(d.timezone.utc).replace(minute=0, second=0, microsecond=0)+d.timedelta(hours=1); print(t.strftime("%Y-%m-%dT%H:%M:%SZ"))')
+cargo lambda invoke rollup -A 127.0.0.1 -P "$PORT" --data-ascii "{\"period\": \"hourly\", \"scheduled_time\": \"$TICK\", \"now\": \"$TICK\"}"; echo
+slack_shows
 
 if $keep; then
   echo "== running: webhook at $URL/alerts (key $KEY); interactions at $ANSWER; Slack stand-in log in target/slack.log;"

@@ -30,7 +30,7 @@ def render(blocks):
             lines.append("(" + " ".join(e.get("text", "") for e in b["elements"]) + ")")
         elif b.get("type") == "actions":
             lines.append("  ".join(f"[{e['text']['text']}  -> {e['action_id']} {e['value']}]" for e in b["elements"]))
-    return "\n    ".join(lines)
+    return "\n    ".join(line.replace("\n", "\n    ") for line in lines)
 
 
 class SlackApi(BaseHTTPRequestHandler):

@@ -366,5 +366,8 @@ mod tests {
         ] {
             assert!(text.contains(needle), "AlertsTable lacks {needle}");
         }
+        // Time travel is for local runs only: no deployed function may be told what time it is.
+        let whole = std::fs::read_to_string(template_path()).unwrap();
+        assert!(!whole.contains("SECURITYBOT_TIME_TRAVEL"));
     }
 }

@@ -14,6 +14,7 @@ pub mod conversation;
 pub mod core;
 pub mod error;
 pub mod intake;
+pub mod local;
 pub mod ports;
 pub mod reporting;
 pub mod secrets;

@@ -2,6 +2,7 @@
 
 use lambda_runtime::{LambdaEvent, run, service_fn};
 use securitybot::config::{ConversationSettings, EnvReader};
+use securitybot::local::TravelClock;
 use serde_json::Value;
 
 #[tokio::main]
@@ -9,9 +10,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let settings = ConversationSettings::from_env(EnvReader::from_process())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let deadlines = scheduler::wire_default(&aws, &settings);
+    // Local runs only (see securitybot::local); deployed stacks always use the system clock.
+    let (travel, clock) = TravelClock::for_main();
+    let deadlines = scheduler::wire(&aws, &settings, clock);
     run(service_fn(|event: LambdaEvent<Value>| {
-        scheduler::handle(&deadlines, event.payload)
+        let mut payload = event.payload;
+        if let Some(t) = &travel {
+            t.take_from(&mut payload);
+        }
+        scheduler::handle(&deadlines, payload)
     }))
     .await
 }
