@@ -11,10 +11,14 @@ use crate::intake::formats::mapping::SourceMappings;
 use crate::intake::formats::{Draft, Entry, ParseContext, finish};
 use crate::ports::{AlertFeed, Checkpoints, Claim, Clock};
 use chrono::{DateTime, Duration, Utc};
+use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Alerts of one page admitted at once (each admission is five sequential AWS calls).
+const ADMIT_CONCURRENCY: usize = 8;
 
 /// One configured source and the adapter that reads it.
 pub struct Feed {
@@ -145,14 +149,27 @@ impl Poller {
             };
             let page = feed.fetch.page(&window, position.after.as_ref()).await?;
             report.pages += 1;
-            for item in &page.items {
-                for draft in self.drafts(feed, item, now) {
+            let drafts: Vec<Draft> = page
+                .items
+                .iter()
+                .flat_map(|item| self.drafts(feed, item, now))
+                .collect();
+            // A page's alerts are independent: admit several at once. Any failure fails the
+            // page, and the checkpoint stays before it.
+            let outcomes: Vec<Outcome> = stream::iter(drafts)
+                .map(|draft| {
                     let (alert, raw) = finish(draft, &self.intake.rules);
-                    let (_, outcome) = self.intake.admit(&alert, raw, &via).await?;
-                    report.alerts += 1;
-                    report.new += usize::from(!matches!(outcome, Outcome::Duplicate { .. }));
-                }
-            }
+                    let via = via.as_str();
+                    async move { self.intake.admit(&alert, raw, via).await.map(|(_, o)| o) }
+                })
+                .buffer_unordered(ADMIT_CONCURRENCY)
+                .try_collect()
+                .await?;
+            report.alerts += outcomes.len();
+            report.new += outcomes
+                .iter()
+                .filter(|o| !matches!(o, Outcome::Duplicate { .. }))
+                .count();
             // Only now that every item of the page is stored does the checkpoint move.
             position.advance(window, page.next);
             self.checkpoints
