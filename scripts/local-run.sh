@@ -2,7 +2,8 @@
 # The whole pipeline locally, no AWS account, no Docker:
 #   moto (DynamoDB, SQS, Secrets Manager) <- tables/queues/secret created from template.yaml
 #   cargo lambda watch serving every function; a local Slack stand-in (scripts/local_slack.py)
-#   1. sample alerts POSTed with curl in each format and auth mode, and what landed in DynamoDB/SQS;
+#   1. sample alerts POSTed with curl in each format and auth mode, alerts pulled by the poller from a
+#      JSON API stand-in, and what landed in DynamoDB/SQS;
 #   2. the conversation: the DM, Alice's Yes with her TOTP code, a snoozed repeat, a No, the
 #      escalation to the team and their acknowledgement, as Slack would show them;
 #   3. silence: a reminder, then the deadline escalation (the scheduler is told it is 11, then 31
@@ -20,13 +21,29 @@ KEY=local-webhook-key-change-me
 SLACK_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 SECRET=$(python3 -c 'import json; print(json.dumps({"webhook_keys": [{"id": "local", "secret": "'$KEY'"}],
   "slack_bot_token": "xoxb-local-bot-token", "slack_signing_secret": "local-slack-signing-secret",
-  "seed_encryption_key": "bG9jYWwtb25seS1zZWVkLWtleS0zMi1ieXRlcy1sb24="}))')
+  "seed_encryption_key": "bG9jYWwtb25seS1zZWVkLWtleS0zMi1ieXRlcy1sb24=", "poller_tokens": {"local_siem": "local-siem-token"}}))')
 echo "== creating the stack's tables, queues and secret on moto (from template.yaml)"
 cargo run -q -p securitybot-infra --bin local-stack -- up --secret "$SECRET" --env-file .local/functions.env
 python3 - "$SLACK_PORT" <<'PY'
-import sys
+import os, sys
 env = dict(l.split("=", 1) for l in open(".local/functions.env").read().splitlines() if "=" in l)
 env.update(SLACK_API_URL=f"http://127.0.0.1:{sys.argv[1]}/api/", SECURITY_CHANNEL_ID="CSECURITY", TEAM_USER_IDS="UTEAM1")
+# The bundled rules plus one pulled source: a JSON API served by the local stand-in.
+config = open("config/securitybot.toml").read() + f'''
+[pollers.local_siem]
+kind = "http_json"
+url = "http://127.0.0.1:{sys.argv[1]}/siem/alerts"
+items = "data.alerts"
+[pollers.local_siem.mapping]
+id_field = "alert_id"
+rule_field = "detection"
+user_fields = ["actor.email"]
+title_field = "summary"
+time_field = "created"
+context_fields = ["host"]
+'''
+open(".local/securitybot.toml", "w").write(config)
+env.update(SECURITYBOT_CONFIG=os.path.abspath(".local/securitybot.toml"))
 open(".local/functions.env", "w").write("".join(f"{k}={v}\n" for k, v in env.items()))
 PY
 { echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"; echo "AWS_ACCESS_KEY_ID=test"; echo "AWS_SECRET_ACCESS_KEY=test";
@@ -41,7 +58,7 @@ cargo lambda watch -q --ignore-changes -A 127.0.0.1 -P "$PORT" --env-file .local
 WATCH_PID=$!
 trap 'kill -INT $WATCH_PID 2>/dev/null; wait $WATCH_PID 2>/dev/null || true; kill $SLACK_PID 2>/dev/null; stop_moto' EXIT
 URL="http://127.0.0.1:$PORT/lambda-url/ingest"
-cargo build -q -p ingest -p notifier -p interaction -p admin -p scheduler -p rollup
+cargo build -q -p ingest -p notifier -p interaction -p admin -p scheduler -p rollup -p poller
 for _ in $(seq 1 600); do
   curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
   kill -0 $WATCH_PID 2>/dev/null || { cat target/watch.log; exit 1; }
@@ -72,6 +89,12 @@ echo "== refused: wrong key, malformed JSON, invalid alert"
 post /alerts "$(body ingest-canonical)" -H "Authorization: Bearer wrong"
 post /alerts "$(body ingest-malformed)" -H "Authorization: Bearer $KEY"
 post /alerts "$(body ingest-invalid)" -H "Authorization: Bearer $KEY"
+
+echo "== the poller pulls a SIEM that cannot push (a JSON API on the stand-in), into the same admission"
+cargo lambda invoke poller -A 127.0.0.1 -P "$PORT" --data-file events/poller-tick.json; echo
+echo "== and again: the checkpoint says everything up to a minute ago is stored, so nothing is read twice"
+cargo lambda invoke poller -A 127.0.0.1 -P "$PORT" --data-file events/poller-tick.json; echo
+grep '^\[siem\]' target/slack.log | sed 's/^/   /'
 
 echo "== what is in DynamoDB and on the work queue now"
 cargo run -q -p securitybot-infra --bin local-stack -- show --env-file .local/functions.env

@@ -10,7 +10,7 @@
 People: anyone@example.com is Slack user U<ANYONE> (alice -> UALICE); nobody else exists.
 Requests are signed with the local signing secret (scripts/events.py LOCAL_SIGNING_SECRET).
 """
-import base64, hashlib, hmac, json, struct, subprocess, sys, time, urllib.parse, urllib.request
+import base64, datetime, hashlib, hmac, json, struct, subprocess, sys, time, urllib.parse, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
@@ -81,6 +81,18 @@ class SlackApi(BaseHTTPRequestHandler):
             return self.answer({"ok": True})
         self.answer({"ok": False, "error": "unknown_method"})
 
+    def do_GET(self):
+        # A SIEM that cannot push, for the poller: GET /siem/alerts?since=&until= (a JSON API).
+        url = urllib.parse.urlparse(self.path)
+        if url.path != "/siem/alerts" or self.headers.get("authorization") != f"Bearer {SIEM_TOKEN}":
+            return self.answer({"error": "unauthorized or unknown path"})
+        q = dict(urllib.parse.parse_qsl(url.query))
+        since, until = (datetime.datetime.fromisoformat(q[k].replace("Z", "+00:00")) for k in ("since", "until"))
+        items = [a for a in SIEM_ALERTS if since <= datetime.datetime.fromisoformat(a["created"].replace("Z", "+00:00")) < until]
+        self.server.log.write(f"\n[siem] the poller asked for {q['since']} .. {q['until']}: {len(items)} alert(s)\n")
+        self.server.log.flush()
+        self.answer({"data": {"alerts": items}, "next": None})
+
     def answer(self, body):
         data = json.dumps(body).encode()
         self.send_response(200)
@@ -88,6 +100,16 @@ class SlackApi(BaseHTTPRequestHandler):
         self.send_header("content-length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+SIEM_TOKEN = "local-siem-token"
+_started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+SIEM_ALERTS = [
+    {"alert_id": f"siem-{i}", "detection": "nmap_scan", "actor": {"email": "erin@example.com"},
+     "summary": f"nmap scan of 10.0.{i}.0/24 from erin's laptop", "host": "laptop-erin",
+     "created": (_started - datetime.timedelta(minutes=m)).isoformat().replace("+00:00", "Z")}
+    for i, m in ((1, 10), (2, 8))
+]
 
 
 def serve(port, log):

@@ -6,6 +6,18 @@ use chrono::{DateTime, Duration, Utc};
 use securitybot_tests::siem::{SPLUNK_TOKEN, SiemStandIn};
 use securitybot_tests::*;
 use serde_json::Value;
+use std::sync::{Arc, Mutex};
+
+/// Real time moves on while a run reads its pages: one second per look at the clock.
+struct Ticking(Mutex<DateTime<Utc>>);
+
+impl securitybot::ports::Clock for Ticking {
+    fn now(&self) -> DateTime<Utc> {
+        let mut t = self.0.lock().unwrap();
+        *t += Duration::milliseconds(1001);
+        *t
+    }
+}
 
 fn splunk(url: &str) -> String {
     format!(
@@ -309,5 +321,36 @@ async fn every_source_in_one_run_and_unknown_or_misconfigured_sources_are_named(
     assert!(
         bad.contains("pollers.broken: kind = \"splunk\" needs saved_search"),
         "{bad}"
+    );
+}
+
+#[tokio::test]
+async fn a_run_stops_at_its_horizon_even_while_time_moves_on() {
+    let stack = Stack::new("pollhorizon").await;
+    let siem = SiemStandIn::start().await;
+    let t = stack.now();
+    siem.add("h", 3, t - Duration::minutes(20), "erin");
+    let mut poller = stack.poller(&custom(&siem.url()), 20).await;
+    let clock = Arc::new(Ticking(Mutex::new(t)));
+    poller.clock = clock.clone();
+    poller.intake.clock = clock;
+    let first = poller.run(None).await.unwrap();
+    assert_eq!(
+        (first[0].pages, first[0].alerts, first[0].caught_up),
+        (1, 3, true),
+        "one window up to the run's horizon, not slivers after it"
+    );
+    let second = poller.run(None).await.unwrap();
+    assert_eq!(
+        second[0].pages, 1,
+        "the next run reads the few seconds since, once"
+    );
+    let windows = siem.requests();
+    assert_eq!(windows[0]["end"], windows[1]["start"]);
+    assert!(
+        windows
+            .iter()
+            .all(|w| !w["start"].as_str().unwrap().contains('.')),
+        "whole seconds: {windows:?}"
     );
 }

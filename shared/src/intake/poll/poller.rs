@@ -10,7 +10,7 @@ use crate::intake::admit::{Intake, Outcome};
 use crate::intake::formats::mapping::SourceMappings;
 use crate::intake::formats::{Draft, Entry, ParseContext, finish};
 use crate::ports::{AlertFeed, Checkpoints, Claim, Clock};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 use serde_json::Value;
@@ -126,21 +126,21 @@ impl Poller {
     async fn pull(&self, feed: &Feed, started: Instant, report: &mut PollReport) -> Result<()> {
         let key = format!("poller#{}", feed.name);
         let source = &feed.source;
+        // One horizon per run, in whole seconds (Splunk's window bounds are epoch seconds):
+        // windows up to it, then the run is caught up, however long its pages took.
+        let horizon = self.clock.now().trunc_subsecs(0);
         let mut position = match self.checkpoints.read(&key).await? {
             Some(json) => serde_json::from_str(&json).map_err(|e| {
                 Error::permanent("poller", format!("checkpoint {key} is unreadable: {e}"))
             })?,
-            None => Position::first(
-                self.clock.now(),
-                Duration::minutes(source.first_lookback_minutes),
-            ),
+            None => Position::first(horizon, Duration::minutes(source.first_lookback_minutes)),
         };
         report.done_until = Some(position.done_until);
         let via = format!("poller:{}", feed.name);
         while report.pages < self.max_pages && started.elapsed() < self.time_budget {
             let now = self.clock.now();
             let Some(window) = position.next_window(
-                now,
+                horizon,
                 Duration::seconds(source.delay_seconds),
                 Duration::minutes(source.window_minutes),
             ) else {
