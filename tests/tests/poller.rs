@@ -354,3 +354,42 @@ async fn a_run_stops_at_its_horizon_even_while_time_moves_on() {
         "whole seconds: {windows:?}"
     );
 }
+
+#[tokio::test]
+async fn the_sample_events_drive_the_real_handler() {
+    let stack = Stack::new("pollsamples").await;
+    let siem = SiemStandIn::start().await;
+    siem.add("s", 2, stack.now() - Duration::minutes(30), "alice");
+    let poller = stack
+        .poller(
+            &format!("{}{}", splunk(&siem.url()), custom(&siem.url())),
+            20,
+        )
+        .await;
+    let one = poller::handle(&poller, event("poller-one-source.json"))
+        .await
+        .unwrap();
+    let sources = one["sources"].as_array().unwrap();
+    assert_eq!(
+        (sources.len(), &sources[0]["source"], &sources[0]["new"]),
+        (1, &"splunk_prod".into(), &2.into())
+    );
+    let all = poller::handle(&poller, event("poller-tick.json"))
+        .await
+        .unwrap();
+    let names: Vec<&str> = all["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["custom_api", "splunk_prod"]);
+    let bad = poller::handle(&poller, serde_json::json!({"source": 7}))
+        .await
+        .unwrap_err();
+    assert!(
+        bad.to_string()
+            .contains("a poller event is {} or {\"source\": \"<name>\"}"),
+        "{bad}"
+    );
+}
