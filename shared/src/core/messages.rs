@@ -221,7 +221,11 @@ pub fn escalation(record: &AlertRecord) -> Message {
     let mut blocks = vec![Block::Say(format!(
         ":rotating_light: *Escalated:* {reason}."
     ))];
-    blocks.push(Block::Facts(vec![("Who".into(), who.clone())]));
+    // The rule name comes from the SIEM: it goes in Facts (escaped), never in our own words.
+    blocks.push(Block::Facts(vec![
+        ("Who".into(), who.clone()),
+        ("Rule".into(), record.alert.rule.clone()),
+    ]));
     blocks.extend(details(record));
     if let Some(explanation) = &record.explanation {
         blocks.push(Block::Facts(vec![(
@@ -230,10 +234,7 @@ pub fn escalation(record: &AlertRecord) -> Message {
         )]));
     }
     blocks.push(Block::Buttons(team_buttons(&record.id)));
-    blocks.push(Block::Note(format!(
-        "Alert {} · rule {}",
-        record.id, record.alert.rule
-    )));
+    blocks.push(Block::Note(format!("Alert {}", record.id)));
     Message {
         summary: format!("Escalated: {} ({who})", record.alert.title),
         blocks,
@@ -308,7 +309,7 @@ pub fn enrolled(user: &str, chat_user: &str) -> Message {
 pub const NOT_YOURS: &str = "Thanks for trying to help! :slightly_smiling_face: This one isn't yours to answer, so I've left it as it was.";
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::core::admission::{Admission, Facts, decide};
     use crate::core::alert::tests::sample;
@@ -384,7 +385,10 @@ mod tests {
         assert!(matches!(&m.blocks[0], Block::Say(s) if s.contains("wasn't them")));
         assert_eq!(
             m.blocks[1],
-            Block::Facts(vec![("Who".into(), "alice@example.com".into())])
+            Block::Facts(vec![
+                ("Who".into(), "alice@example.com".into()),
+                ("Rule".into(), r.alert.rule.clone())
+            ])
         );
         assert!(
             m.blocks

@@ -247,6 +247,20 @@ mod tests {
     use crate::core::messages::{Button, ButtonAction};
 
     #[test]
+    fn nothing_from_the_siem_can_ping_a_channel_in_an_escalation() {
+        let mut record = crate::core::messages::tests::record();
+        record.alert.rule = "<!channel> rule".into();
+        record.alert.title = "<!here> title".into();
+        record.user = Some("<@U123>".into());
+        let text =
+            serde_json::to_string(&render(&crate::core::messages::escalation(&record))).unwrap();
+        for raw in ["<!channel>", "<!here>", "<@U123>"] {
+            assert!(!text.contains(raw), "{raw} reached Slack unescaped: {text}");
+        }
+        assert!(text.contains("&lt;!channel&gt; rule"));
+    }
+
+    #[test]
     fn long_tables_and_lists_split_into_sections_within_limits() {
         let mut rows = vec![vec!["Rule".to_string(), "Alerts".to_string()]];
         rows.extend(
