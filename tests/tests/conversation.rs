@@ -197,6 +197,26 @@ async fn slack_429_is_retried_after_retry_after_and_nothing_is_lost() {
 }
 
 #[tokio::test]
+async fn someone_put_on_the_never_contact_list_after_intake_is_not_dmed() {
+    let (stack, slack) = start().await;
+    let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    assert_eq!(body["alerts"][0]["outcome"], "ask", "queued to ask Alice");
+    stack
+        .admin()
+        .run(json!({"command": "never_contact_add", "user": "alice@example.com"}))
+        .await
+        .unwrap();
+    stack.deliver(&stack.notifier(&slack.url())).await;
+    let record = stack.alert(&id).await;
+    assert_eq!(record.status.as_str(), "escalated");
+    assert_eq!(record.escalation_reason.unwrap().as_str(), "never_contact");
+    let posts = slack.calls_to("chat.postMessage").await;
+    assert_eq!(posts.len(), 1, "one post, to the team; no DM");
+    assert_eq!(posts[0].args["channel"], SECURITY_CHANNEL);
+}
+
+#[tokio::test]
 async fn people_slack_does_not_know_are_escalated() {
     let stack = Stack::new("unknown").await;
     let slack = SlackStandIn::start(&[]).await;

@@ -84,6 +84,13 @@ impl Notifier {
                 .unroutable(record, EscalationReason::UnmappableUser)
                 .await;
         };
+        // Checked again here, not only at intake: the team may have added the person to the
+        // never-contact list while the question waited on the queue.
+        if self.directory.is_never_contact(&user).await? {
+            return self
+                .unroutable(record, EscalationReason::NeverContact)
+                .await;
+        }
         let chat_user = match self.directory.cached_chat_id(&user, now).await? {
             Some(id) => id,
             None => match self.chat.find_person(&user).await? {
