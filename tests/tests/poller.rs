@@ -393,3 +393,41 @@ async fn the_sample_events_drive_the_real_handler() {
         "{bad}"
     );
 }
+
+#[tokio::test]
+async fn a_rotated_siem_token_is_used_from_the_run_after_a_refusal() {
+    use securitybot::adapters::secrets_manager::SecretsManagerSource;
+    use securitybot::secrets::SecretsCache;
+    let stack = Stack::new("pollrotate").await;
+    let siem = SiemStandIn::start().await;
+    siem.add("r", 2, stack.now() - Duration::minutes(30), "alice");
+    let mut poller = stack.poller(&splunk(&siem.url()), 20).await;
+    // The deployed cache re-reads at most every 30 s; this one may re-read at every refusal.
+    let secrets = Arc::new(SecretsCache::new(
+        Arc::new(SecretsManagerSource::new(
+            stack.secrets.clone(),
+            stack.env["SECRET_ID"].clone(),
+        )),
+        std::time::Duration::ZERO,
+    ));
+    let feed = &mut poller.feeds[0];
+    feed.fetch = securitybot::adapters::feeds::feed(&feed.name, &feed.source, secrets);
+    let with_token =
+        |token: &str| serde_json::json!({"poller_tokens": {"splunk_prod": token}}).to_string();
+
+    stack.set_secret(&with_token("the-old-token")).await;
+    let refused = poller.run(None).await.unwrap_err().to_string();
+    assert!(refused.contains("HTTP 401"), "{refused}");
+    assert!(
+        !refused.contains("the-old-token"),
+        "no secret in errors: {refused}"
+    );
+    // The operator puts the SIEM's new token in Secrets Manager; no redeploy.
+    stack.set_secret(&with_token(SPLUNK_TOKEN)).await;
+    assert!(
+        poller.run(None).await.is_err(),
+        "the cached token is refused once more, which re-reads the secret"
+    );
+    let ok = poller.run(None).await.unwrap();
+    assert_eq!(stack.alerts().await.len(), 2, "{ok:?}");
+}

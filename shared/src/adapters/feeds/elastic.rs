@@ -64,7 +64,7 @@ impl AlertFeed for ElasticFeed {
             .json(&self.search(window, after))
             .send()
             .await;
-        let text = http::body("elastic", response).await?;
+        let text = self.token.answer("elastic", response).await?;
         let body: Value = serde_json::from_str(&text).map_err(|e| {
             Error::transient("elastic", format!("the search answer is not JSON: {e}"))
         })?;

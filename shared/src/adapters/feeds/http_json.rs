@@ -45,7 +45,7 @@ impl AlertFeed for HttpJsonFeed {
             )
         })?;
         let response = self.http.get(url).bearer_auth(token.expose()).send().await;
-        let text = http::body("http-json-feed", response).await?;
+        let text = self.token.answer("http-json-feed", response).await?;
         let body: Value = serde_json::from_str(&text).map_err(|e| {
             Error::transient("http-json-feed", format!("the answer is not JSON: {e}"))
         })?;

@@ -11,10 +11,11 @@ pub use elastic::ElasticFeed;
 pub use http_json::HttpJsonFeed;
 pub use splunk::SplunkFeed;
 
+use crate::adapters::http;
 use crate::error::{Error, Result};
 use crate::intake::poll::{PollKind, PollSource};
 use crate::ports::AlertFeed;
-use crate::secrets::{SecretString, SecretsCache};
+use crate::secrets::{SecretString, Secrets, SecretsCache};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,19 +45,40 @@ pub(crate) struct Token {
 
 impl Token {
     async fn get(&self) -> Result<SecretString> {
-        self.secrets
-            .get()
-            .await?
-            .poller_tokens
-            .get(&self.poller)
-            .filter(|t| !t.expose().is_empty())
-            .cloned()
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "the secret has no poller_tokens.{}: add the SIEM credential there",
-                    self.poller
-                ))
-            })
+        let find = |secrets: &Secrets| {
+            secrets
+                .poller_tokens
+                .get(&self.poller)
+                .filter(|t| !t.expose().is_empty())
+                .cloned()
+        };
+        if let Some(token) = find(&*self.secrets.get().await?) {
+            return Ok(token);
+        }
+        // Added to the secret after this container started? Look once more (rate-limited).
+        find(&*self.secrets.refresh().await?).ok_or_else(|| {
+            Error::Config(format!(
+                "the secret has no poller_tokens.{}: add the SIEM credential there",
+                self.poller
+            ))
+        })
+    }
+
+    /// The SIEM's answer. A refused credential (401, 403) re-reads the secret, so a token
+    /// rotated in Secrets Manager is used from the next run on, without a redeploy.
+    async fn answer(
+        &self,
+        service: &'static str,
+        response: std::result::Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<String> {
+        let result = http::body(service, response).await;
+        if let Err(Error::Permanent { message, .. }) = &result
+            && (message.starts_with("HTTP 401") || message.starts_with("HTTP 403"))
+            && let Err(e) = self.secrets.refresh().await
+        {
+            tracing::warn!(poller = %self.poller, error = %e, "could not re-read the secret");
+        }
+        result
     }
 }
 

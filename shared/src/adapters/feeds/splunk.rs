@@ -47,7 +47,7 @@ impl AlertFeed for SplunkFeed {
             ])
             .send()
             .await;
-        let text = http::body("splunk-export", response).await?;
+        let text = self.token.answer("splunk-export", response).await?;
         let mut items = Vec::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let row: Value = serde_json::from_str(line).map_err(|e| {
