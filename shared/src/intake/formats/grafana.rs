@@ -70,7 +70,7 @@ pub fn parse(body: &Value, ctx: &ParseContext<'_>) -> Result<Vec<Entry>, Rejecti
             ),
             severity: mapping.severity(alert),
             occurred_at: starts_at,
-            context: gather_context(alert, &mapping.context_fields),
+            context: label_context(alert, mapping),
             link: link.map(|l| truncate(l, fields::MAX_LINK)),
             raw: alert.to_string(),
         })));
@@ -80,6 +80,25 @@ pub fn parse(body: &Value, ctx: &ParseContext<'_>) -> Result<Vec<Entry>, Rejecti
     } else {
         Err(Rejection::invalid(problems))
     }
+}
+
+/// The labels as context, without those that already became the rule, the person or the
+/// severity (they would only repeat themselves in the DM).
+fn label_context(
+    alert: &Value,
+    mapping: &super::mapping::SourceMapping,
+) -> std::collections::BTreeMap<String, String> {
+    let mut context = gather_context(alert, &mapping.context_fields);
+    let used = mapping
+        .user_fields
+        .iter()
+        .chain(&mapping.severity_field)
+        .filter_map(|path| path.strip_prefix("labels."))
+        .chain(["alertname"]);
+    for label in used {
+        context.remove(label);
+    }
+    context
 }
 
 #[cfg(test)]
@@ -113,6 +132,11 @@ mod tests {
         assert_eq!(d.rule, "NmapScan");
         assert_eq!(d.user.as_deref(), Some("bob"));
         assert_eq!(d.context["host"], "db-1");
+        assert_eq!(
+            d.context.keys().collect::<Vec<_>>(),
+            ["host"],
+            "alertname, user and severity are not repeated as context"
+        );
         assert_eq!(d.title, "nmap from db-1");
         assert_eq!(
             d.source_id.as_deref(),
