@@ -363,6 +363,7 @@ mod tests {
             "due_at_epoch",
             "received_at_epoch",
             "by_received_day",
+            "by_awaiting_team",
         ] {
             assert!(text.contains(needle), "AlertsTable lacks {needle}");
         }

@@ -225,8 +225,6 @@ pub struct RollupSettings {
     pub security_channel: String,
     /// `ROLLUP_TIME_ZONE` (IANA name, default UTC): hours and days are the team's.
     pub time_zone: chrono_tz::Tz,
-    /// `ESCALATION_LOOKBACK_DAYS`: how far back to look for unacknowledged escalations.
-    pub escalation_lookback_days: i64,
 }
 
 impl RollupSettings {
@@ -248,7 +246,6 @@ impl RollupSettings {
                 .unwrap_or_else(|| crate::adapters::slack::DEFAULT_API_URL.to_string()),
             security_channel: env.required("SECURITY_CHANNEL_ID"),
             time_zone,
-            escalation_lookback_days: env.number("ESCALATION_LOOKBACK_DAYS", 14, 1, 365),
         };
         env.finish()?;
         Ok(settings)

@@ -66,14 +66,15 @@ pub trait AlertStore: Send + Sync {
     ) -> Result<Vec<AlertId>>;
     /// How many of this person's alerts are waiting for their answer.
     async fn open_asks(&self, user: &str) -> Result<usize>;
-    /// Alerts received in `[start, end)`, optionally only those now in `status`, from the
-    /// received-day index (rollups; never a scan).
+    /// Alerts received in `[start, end)`, from the received-day index (rollups; never a scan).
     async fn received_between(
         &self,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
-        status: Option<crate::core::state::Status>,
     ) -> Result<Vec<AlertRecord>>;
+    /// Escalations the team has not acknowledged or closed yet, however old, oldest first
+    /// (a sparse index holds only those).
+    async fn awaiting_team(&self) -> Result<Vec<AlertRecord>>;
 }
 
 #[async_trait]

@@ -360,6 +360,21 @@ impl Stack {
         .expect("the alert is stored")
     }
 
+    /// Ids of the escalations waiting for the team, oldest first (the rollups' sparse index).
+    pub async fn awaiting_team(&self) -> Vec<String> {
+        use securitybot::ports::AlertStore;
+        securitybot::adapters::dynamodb::DynamoAlerts::new(
+            self.dynamodb.clone(),
+            &self.env["ALERTS_TABLE"],
+        )
+        .awaiting_team()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id.to_string())
+        .collect()
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         use securitybot::ports::Clock;
         self.clock.now()

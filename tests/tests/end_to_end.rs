@@ -186,6 +186,11 @@ async fn the_whole_conversation() {
         ]
     );
     assert!(team_post.args.to_string().contains("wasn't them"));
+    assert_eq!(
+        stack.awaiting_team().await,
+        std::slice::from_ref(&second),
+        "waiting for the team"
+    );
 
     // 6. Someone outside the team cannot use the team's buttons; a team member can.
     stack
@@ -204,6 +209,10 @@ async fn the_whole_conversation() {
         .await;
     let acknowledged = stack.alert(&second).await;
     assert_eq!(acknowledged.status.as_str(), "acknowledged");
+    assert!(
+        stack.awaiting_team().await.is_empty(),
+        "acknowledged: off the list"
+    );
     assert_eq!(
         acknowledged.history.last().unwrap().actor,
         format!("chat:{TEAM_MEMBER}")

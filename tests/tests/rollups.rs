@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use securitybot::core::alert::{Alert, Severity};
 use securitybot::core::record::AlertRecord;
 use securitybot::core::state::{AuditEntry, EscalationReason as Reason, Status};
+use securitybot::core::transition::Transition;
 use securitybot::ports::SecondFactor;
 use securitybot::wiring::Adapters;
 use securitybot_tests::slack::{self, SlackStandIn};
@@ -189,7 +190,7 @@ async fn seeded() -> (Stack, Adapters) {
             Some(Reason::SecondFactorFailed),
             &[asked, (200, Escalated)],
         ),
-        // Beyond the look-back (14 days): not listed.
+        // Escalated four weeks ago and still waiting: listed too, however old.
         record(
             12,
             "new_admin_grant",
@@ -289,7 +290,7 @@ async fn the_hourly_rollup_for_a_seeded_hour_reads_as_expected_and_posts_once() 
     assert_eq!(run["posted"], true);
     assert_eq!(run["period"], "rollup#hourly#2026-11-28T09:00Z");
     assert_eq!(run["alerts"], 8);
-    assert_eq!(run["open_escalations"], 3);
+    assert_eq!(run["open_escalations"], 4);
     let posts = slack.calls_to("chat.postMessage").await;
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0].args["channel"], SECURITY_CHANNEL);
@@ -308,7 +309,7 @@ async fn the_hourly_rollup_for_a_seeded_hour_reads_as_expected_and_posts_once() 
 
 #[tokio::test]
 async fn the_daily_rollup_counts_the_team_zone_day_before_the_tick() {
-    let (stack, _) = seeded().await;
+    let (stack, adapters) = seeded().await;
     let slack = SlackStandIn::start(&[]).await;
     stack.clock.set(at("2026-11-29T14:00:05Z"));
     // 09:00 in New York on Sunday 29 November: the digest of Saturday 28th, New York time
@@ -331,6 +332,29 @@ async fn the_daily_rollup_counts_the_team_zone_day_before_the_tick() {
         text.contains("grace@example.com") && !text.contains("heidi@example.com"),
         "{text}"
     );
+
+    // The team acknowledges the oldest escalation: it leaves the list.
+    let oldest = adapters.alerts.awaiting_team().await.unwrap();
+    assert_eq!(oldest.len(), 4);
+    assert_eq!(
+        oldest[0].received_at,
+        at("2026-11-01T14:00:00Z"),
+        "oldest first"
+    );
+    let ack = Transition::new(
+        &[Status::Escalated],
+        Status::Acknowledged,
+        stack.now(),
+        "chat:UTEAM1",
+        "acknowledged",
+    );
+    adapters
+        .alerts
+        .transition(&oldest[0].id, &ack)
+        .await
+        .unwrap()
+        .expect("it was escalated");
+    assert_eq!(adapters.alerts.awaiting_team().await.unwrap().len(), 3);
 
     // In UTC, a tick at 09:00 on the 28th closes Friday the 27th: none of the seeded alerts.
     let utc = rollup::handle(

@@ -30,7 +30,6 @@ pub fn wire(
         chat: adapters.chat(&settings.slack_api_url),
         channel: settings.security_channel.clone(),
         tz: settings.time_zone,
-        escalation_lookback: chrono::Duration::days(settings.escalation_lookback_days),
         clock,
     }
 }

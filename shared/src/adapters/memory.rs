@@ -143,13 +143,22 @@ impl AlertStore for MemoryAlerts {
         &self,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
-        status: Option<crate::core::state::Status>,
     ) -> Result<Vec<AlertRecord>> {
         let map = self.0.lock().unwrap();
         let mut records: Vec<AlertRecord> = map
             .values()
             .filter(|r| r.received_at >= start && r.received_at < end)
-            .filter(|r| status.is_none_or(|s| r.status == s))
+            .cloned()
+            .collect();
+        records.sort_by_key(|r| r.received_at);
+        Ok(records)
+    }
+
+    async fn awaiting_team(&self) -> Result<Vec<AlertRecord>> {
+        let map = self.0.lock().unwrap();
+        let mut records: Vec<AlertRecord> = map
+            .values()
+            .filter(|r| r.status == crate::core::state::Status::Escalated)
             .cloned()
             .collect();
         records.sort_by_key(|r| r.received_at);

@@ -3,7 +3,6 @@
 //! before sending and marked done after, so a retried or doubled invocation never posts twice.
 
 use crate::core::rollup::{Cadence, Digest, Period, digest_message};
-use crate::core::state::Status;
 use crate::error::{Error, Result};
 use crate::ports::{AlertStore, Chat, Checkpoints, Claim, Clock, SecondFactor};
 use chrono::{DateTime, Duration, Utc};
@@ -32,7 +31,6 @@ pub struct Rollups {
     pub chat: Arc<dyn Chat>,
     pub channel: String,
     pub tz: Tz,
-    pub escalation_lookback: Duration,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -40,19 +38,11 @@ impl Rollups {
     /// Builds the digest of the period `tick` closes, without posting it.
     pub async fn digest(&self, cadence: Cadence, tick: DateTime<Utc>) -> Result<Digest> {
         let period = Period::ended_by(cadence, tick, self.tz);
-        let now = self.clock.now();
         let received = self
             .alerts
-            .received_between(period.start, period.end, None)
+            .received_between(period.start, period.end)
             .await?;
-        let escalated = self
-            .alerts
-            .received_between(
-                now - self.escalation_lookback,
-                now + Duration::seconds(1),
-                Some(Status::Escalated),
-            )
-            .await?;
+        let escalated = self.alerts.awaiting_team().await?;
         let enrolled = self
             .second_factor
             .enrolled_between(period.start, period.end)

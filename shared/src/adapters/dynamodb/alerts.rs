@@ -20,6 +20,8 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 const TABLE: &str = "alerts";
+/// The one partition of the sparse `by_awaiting_team` index (escalations are few).
+const AWAITING: &str = "escalated";
 
 pub struct DynamoAlerts {
     client: Client,
@@ -124,6 +126,21 @@ impl AlertStore for DynamoAlerts {
             sets.push(format!("{name} = :{name}"));
             values.insert(format!(":{name}"), value);
         };
+        // The sparse index of escalations waiting for the team follows the status: in while
+        // escalated, out once the team acknowledges or closes it.
+        match t.to {
+            Status::Escalated => {
+                set("awaiting_team", AttributeValue::S(AWAITING.into()));
+                set(
+                    "awaiting_team_since_epoch",
+                    AttributeValue::N(t.audit.at.timestamp().to_string()),
+                );
+            }
+            Status::Acknowledged | Status::ResolvedBenign | Status::Incident => {
+                removes.extend(["awaiting_team", "awaiting_team_since_epoch"]);
+            }
+            _ => {}
+        }
         let c = &t.changes;
         match c.due_at {
             Some(Some(at)) => {
@@ -343,12 +360,11 @@ impl AlertStore for DynamoAlerts {
         &self,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
-        status: Option<Status>,
     ) -> Result<Vec<AlertRecord>> {
         let mut records = Vec::new();
         let mut day = start.date_naive();
         while day <= end.date_naive() {
-            let mut query = self
+            let query = self
                 .client
                 .query()
                 .table_name(&self.table)
@@ -366,12 +382,6 @@ impl AlertStore for DynamoAlerts {
                     ":b",
                     AttributeValue::N((end.timestamp() - 1).to_string()),
                 );
-            if let Some(status) = status {
-                query = query
-                    .filter_expression("#status = :s")
-                    .expression_attribute_names("#status", "status")
-                    .expression_attribute_values(":s", AttributeValue::S(status.as_str().into()));
-            }
             let items: Vec<_> = query
                 .into_paginator()
                 .items()
@@ -385,6 +395,23 @@ impl AlertStore for DynamoAlerts {
             day = day.succ_opt().expect("in range");
         }
         Ok(records)
+    }
+
+    async fn awaiting_team(&self) -> Result<Vec<AlertRecord>> {
+        let items: Vec<_> = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(super::INDEX_BY_AWAITING_TEAM)
+            .key_condition_expression("awaiting_team = :a")
+            .expression_attribute_values(":a", AttributeValue::S(AWAITING.into()))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<std::result::Result<_, _>>()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        items.iter().map(from_item).collect()
     }
 }
 
@@ -420,7 +447,7 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
                 .build()
         })
         .collect();
-    ItemBuilder::default()
+    let mut item = ItemBuilder::default()
         .s("alert_id", r.id.as_str())
         .s("status", r.status.as_str())
         .s("source", &a.source)
@@ -464,7 +491,22 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
             r.escalation_message.as_ref().map(|m| m.ts.as_str()),
         )
         .opt_s("explanation", r.explanation.as_deref())
-        .build()
+        .build();
+    if r.status == Status::Escalated {
+        // As a transition to escalated would set them (see `transition`).
+        let since = r
+            .history
+            .iter()
+            .rev()
+            .find(|h| h.status == Status::Escalated)
+            .map_or(r.received_at, |h| h.at);
+        item.insert("awaiting_team".into(), AttributeValue::S(AWAITING.into()));
+        item.insert(
+            "awaiting_team_since_epoch".into(),
+            AttributeValue::N(since.timestamp().to_string()),
+        );
+    }
+    item
 }
 
 pub fn from_item(item: &HashMap<String, AttributeValue>) -> Result<AlertRecord> {

@@ -19,3 +19,4 @@ pub use snoozes::DynamoSnoozes;
 pub const INDEX_BY_STATUS_DUE: &str = "by_status_due";
 pub const INDEX_BY_USER: &str = "by_user";
 pub const INDEX_BY_RECEIVED_DAY: &str = "by_received_day";
+pub const INDEX_BY_AWAITING_TEAM: &str = "by_awaiting_team";
