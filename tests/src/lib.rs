@@ -86,6 +86,7 @@ impl Stack {
             "webhook_keys": [{"id": "local", "secret": LOCAL_KEY}],
             "slack_bot_token": slack::BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET, "seed_encryption_key": SEED_KEY,
             "writeback_hec_token": HEC_TOKEN, "writeback_webhook_key": WRITEBACK_KEY,
+            "poller_tokens": {"splunk_prod": siem::SPLUNK_TOKEN, "elastic_security": siem::ELASTIC_KEY, "custom_api": siem::JSON_TOKEN},
         })
         .to_string();
         let created = provision(&template, &aws, &prefix, &secret)
@@ -219,7 +220,7 @@ impl Stack {
     }
 
     /// The poller function as wired from the template, with `pollers` (TOML `[pollers.*]`
-    /// tables) added to the bundled config and a credential for each stand-in in the secret.
+    /// tables) added to the bundled config (the stack's secret has a credential for each stand-in).
     pub async fn poller(
         &self,
         pollers: &str,
@@ -238,11 +239,6 @@ impl Stack {
         settings.max_pages = max_pages;
         let text = format!("{}\n{pollers}", securitybot::config::BUNDLED_CONFIG);
         let bot = BotConfig::parse(&text, "test config").expect("the pollers config parses");
-        self.set_secret(&serde_json::json!({
-            "webhook_keys": [{"id": "local", "secret": LOCAL_KEY}],
-            "slack_bot_token": slack::BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET, "seed_encryption_key": SEED_KEY,
-            "poller_tokens": {"splunk_prod": siem::SPLUNK_TOKEN, "elastic_security": siem::ELASTIC_KEY, "custom_api": siem::JSON_TOKEN},
-        }).to_string()).await;
         poller::wire(&self.aws, &settings, &bot, self.clock.clone())
     }
 

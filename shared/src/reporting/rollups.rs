@@ -35,9 +35,8 @@ pub struct Rollups {
 }
 
 impl Rollups {
-    /// Builds the digest of the period `tick` closes, without posting it.
-    pub async fn digest(&self, cadence: Cadence, tick: DateTime<Utc>) -> Result<Digest> {
-        let period = Period::ended_by(cadence, tick, self.tz);
+    /// Builds the digest of `period`, without posting it.
+    pub async fn digest(&self, period: Period) -> Result<Digest> {
         let received = self
             .alerts
             .received_between(period.start, period.end)
@@ -59,10 +58,11 @@ impl Rollups {
                 format!("scheduled_time {tick} is in the future"),
             ));
         }
-        let key = Period::ended_by(cadence, tick, self.tz).key();
-        let skipped = |posted| RollupRun {
+        let period = Period::ended_by(cadence, tick, self.tz);
+        let key = period.key();
+        let skipped = RollupRun {
             period: key.clone(),
-            posted,
+            posted: false,
             alerts: 0,
             open_escalations: 0,
         };
@@ -70,15 +70,15 @@ impl Rollups {
             Claim::Taken => {}
             Claim::Done => {
                 tracing::info!(period = %key, "rollup already posted; nothing to do");
-                return Ok(skipped(false));
+                return Ok(skipped);
             }
             Claim::Held => {
                 tracing::info!(period = %key, "another run is posting this rollup");
-                return Ok(skipped(false));
+                return Ok(skipped);
             }
         }
         let posted = async {
-            let digest = self.digest(cadence, tick).await?;
+            let digest = self.digest(period).await?;
             let message = digest_message(&digest, now);
             let at = self.chat.send_to_channel(&self.channel, &message).await?;
             Ok::<_, Error>((digest, at))

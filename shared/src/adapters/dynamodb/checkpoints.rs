@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 
 pub struct DynamoCheckpoints {
@@ -83,6 +83,8 @@ impl Checkpoints for DynamoCheckpoints {
                 ":stale",
                 AttributeValue::N((now - lease).timestamp().to_string()),
             )
+            // The refusal carries the stored item, so done and held are told apart without a read.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
@@ -90,16 +92,10 @@ impl Checkpoints for DynamoCheckpoints {
             Err(SdkError::ServiceError(e))
                 if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
             {
-                let out = self
-                    .client
-                    .get_item()
-                    .table_name(&self.table)
-                    .key("name", Self::key(name))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("dynamodb", e))?;
-                let done = out.item.is_some_and(|i| i.contains_key("done_at"));
+                let UpdateItemError::ConditionalCheckFailedException(failed) = e.into_err() else {
+                    unreachable!()
+                };
+                let done = failed.item.is_some_and(|i| i.contains_key("done_at"));
                 Ok(if done { Claim::Done } else { Claim::Held })
             }
             Err(e) => Err(aws_error("dynamodb", e)),
