@@ -1,15 +1,16 @@
 //! Building the adapters from an AWS config, once per cold start. Shared by every function so
 //! each `main` is only: read settings, wire, run.
 
-use crate::adapters::dynamodb::{DynamoAlerts, DynamoDirectory, DynamoSnoozes};
-use crate::adapters::secrets_manager::SecretsManagerSource;
+use crate::adapters::dynamodb::{DynamoAlerts, DynamoCheckpoints, DynamoDirectory, DynamoSnoozes};
+use crate::adapters::secrets_manager::{SecretsCache, SecretsManagerSource};
 use crate::adapters::slack::SlackChat;
 use crate::adapters::sqs::SqsWorkQueue;
 use crate::adapters::totp::TotpSecondFactor;
 use crate::config::{BotConfig, Resources};
 use crate::intake::admit::Intake;
-use crate::ports::{AlertStore, Clock, Directory, SnoozeStore, WorkQueue};
-use crate::secrets::SecretsCache;
+use crate::ports::{
+    AlertStore, Checkpoints, Clock, Directory, SecondFactor, SecretStore, SnoozeStore, WorkQueue,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,13 +18,15 @@ use std::time::Duration;
 /// without letting bad requests hammer Secrets Manager).
 pub const SECRET_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 
+/// Every function's adapters, on one DynamoDB client (and one of each other) per cold start.
 pub struct Adapters {
     pub dynamodb: aws_sdk_dynamodb::Client,
+    people_table: String,
     pub alerts: Arc<dyn AlertStore>,
     pub snoozes: Arc<dyn SnoozeStore>,
     pub directory: Arc<dyn Directory>,
     pub queue: Arc<dyn WorkQueue>,
-    pub secrets: Arc<SecretsCache>,
+    pub secrets: Arc<dyn SecretStore>,
 }
 
 impl Adapters {
@@ -52,6 +55,7 @@ impl Adapters {
                 Arc::new(secrets),
                 SECRET_REFRESH_INTERVAL,
             )),
+            people_table: r.people_table.clone(),
             dynamodb,
         }
     }
@@ -75,16 +79,16 @@ impl Adapters {
         Arc::new(SlackChat::new(slack_api_url, self.secrets.clone()))
     }
 
-    pub fn second_factor(
-        &self,
-        people_table: &str,
-        max_failures_per_hour: u32,
-    ) -> Arc<TotpSecondFactor> {
+    pub fn second_factor(&self, max_failures_per_hour: u32) -> Arc<dyn SecondFactor> {
         Arc::new(TotpSecondFactor::new(
             self.dynamodb.clone(),
-            people_table,
+            &self.people_table,
             self.secrets.clone(),
             max_failures_per_hour,
         ))
+    }
+
+    pub fn checkpoints(&self, table: &str) -> Arc<dyn Checkpoints> {
+        Arc::new(DynamoCheckpoints::new(self.dynamodb.clone(), table))
     }
 }

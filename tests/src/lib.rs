@@ -115,7 +115,7 @@ impl Stack {
             .expect("template env is complete");
         ingest::wire(
             &self.aws,
-            settings,
+            &settings,
             BotConfig::load(None).unwrap(),
             self.clock.clone(),
         )
@@ -135,7 +135,7 @@ impl Stack {
             .expect("template env is complete")
     }
 
-    pub fn notifier(&self, slack_url: &str) -> notifier::NotifierFunction {
+    pub fn notifier(&self, slack_url: &str) -> securitybot::conversation::notifier::Notifier {
         notifier::wire(
             &self.aws,
             &self.conversation_settings(slack_url),
@@ -144,7 +144,10 @@ impl Stack {
         )
     }
 
-    pub fn interaction(&self, slack_url: &str) -> interaction::InteractionFunction {
+    pub fn interaction(
+        &self,
+        slack_url: &str,
+    ) -> securitybot::conversation::endpoint::InteractionEndpoint {
         interaction::wire(
             &self.aws,
             &self.conversation_settings(slack_url),
@@ -239,24 +242,23 @@ impl Stack {
         settings.max_pages = max_pages;
         let text = format!("{}\n{pollers}", securitybot::config::BUNDLED_CONFIG);
         let bot = BotConfig::parse(&text, "test config").expect("the pollers config parses");
-        poller::wire(&self.aws, &settings, &bot, self.clock.clone())
+        poller::wire(&self.aws, &settings, bot, self.clock.clone())
     }
 
-    pub fn admin(&self) -> admin::Admin {
-        let mut admin = admin::wire(
+    pub fn admin(&self) -> securitybot::admin::Admin {
+        admin::wire(
             &self.aws,
             &self.conversation_settings("http://127.0.0.1:9/"),
             BotConfig::load(None).unwrap(),
-        );
-        admin.clock = self.clock.clone();
-        admin
+            self.clock.clone(),
+        )
     }
 
     /// Delivers what is on the work queue to the notifier, as Lambda's SQS mapping would
     /// (a batch of up to 10), deleting the messages it did not report as failed.
     pub async fn deliver(
         &self,
-        f: &notifier::NotifierFunction,
+        f: &securitybot::conversation::notifier::Notifier,
     ) -> aws_lambda_events::event::sqs::SqsBatchResponse {
         let received = self.receive_batch().await;
         let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
@@ -301,7 +303,7 @@ impl Stack {
     /// Posts a Slack interactivity payload, signed as Slack would, to the real handler.
     pub async fn slack_post(
         &self,
-        f: &interaction::InteractionFunction,
+        f: &securitybot::conversation::endpoint::InteractionEndpoint,
         payload: &Value,
     ) -> (u16, Option<Value>) {
         let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
@@ -313,7 +315,7 @@ impl Stack {
 
     pub async fn slack_raw(
         &self,
-        f: &interaction::InteractionFunction,
+        f: &securitybot::conversation::endpoint::InteractionEndpoint,
         body: &str,
         ts: i64,
         signature: &str,

@@ -491,7 +491,7 @@ async fn admin_commands_manage_people_and_show_history() {
 
 async fn post_event(
     stack: &Stack,
-    f: &interaction::InteractionFunction,
+    f: &securitybot::conversation::endpoint::InteractionEndpoint,
     event_body: &Value,
 ) -> (u16, Option<Value>) {
     let body = event_body.to_string();

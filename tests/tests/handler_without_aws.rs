@@ -2,10 +2,11 @@
 
 use chrono::Utc;
 use securitybot::adapters::memory::*;
+use securitybot::adapters::secrets_manager::SecretsCache;
 use securitybot::config::BotConfig;
+use securitybot::core::secrets::{SecretString, Secrets, WebhookKey};
 use securitybot::intake::admit::Intake;
 use securitybot::intake::webhook::{Webhook, WebhookLimits};
-use securitybot::secrets::{SecretString, Secrets, SecretsCache, WebhookKey};
 use securitybot_tests::{LOCAL_KEY, call, event};
 use std::sync::Arc;
 use std::time::Duration;

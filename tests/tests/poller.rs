@@ -396,8 +396,7 @@ async fn the_sample_events_drive_the_real_handler() {
 
 #[tokio::test]
 async fn a_rotated_siem_token_is_used_from_the_run_after_a_refusal() {
-    use securitybot::adapters::secrets_manager::SecretsManagerSource;
-    use securitybot::secrets::SecretsCache;
+    use securitybot::adapters::secrets_manager::{SecretsCache, SecretsManagerSource};
     let stack = Stack::new("pollrotate").await;
     let siem = SiemStandIn::start().await;
     siem.add("r", 2, stack.now() - Duration::minutes(30), "alice");

@@ -6,7 +6,6 @@ use securitybot::core::alert::{Alert, Severity};
 use securitybot::core::record::AlertRecord;
 use securitybot::core::state::{AuditEntry, EscalationReason as Reason, Status};
 use securitybot::core::transition::Transition;
-use securitybot::ports::SecondFactor;
 use securitybot::wiring::Adapters;
 use securitybot_tests::slack::{self, SlackStandIn};
 use securitybot_tests::*;
@@ -205,7 +204,7 @@ async fn seeded() -> (Stack, Adapters) {
         adapters.alerts.insert_new(r).await.unwrap();
     }
     // Grace finishes enrolling at 09:30; Heidi started but never gave her first code.
-    let second_factor = adapters.second_factor(&stack.env["PEOPLE_TABLE"], 10);
+    let second_factor = adapters.second_factor(10);
     let uri = second_factor
         .enroll("grace@example.com", at("2026-11-28T09:29:00Z"))
         .await

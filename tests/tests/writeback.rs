@@ -185,9 +185,9 @@ async fn the_webhook_sink_signs_what_it_sends() {
         .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap().to_string()))
         .collect();
     let no_query = std::collections::HashMap::new();
-    let key = securitybot::secrets::WebhookKey {
+    let key = securitybot::core::secrets::WebhookKey {
         id: "siem".into(),
-        secret: securitybot::secrets::SecretString::new(WRITEBACK_KEY),
+        secret: securitybot::core::secrets::SecretString::new(WRITEBACK_KEY),
     };
     let credential = securitybot::intake::auth::credential(&headers, &no_query).unwrap();
     let verified = securitybot::intake::auth::verify(credential, &r.body, &[key], stack.now(), 300);

@@ -1,165 +1,32 @@
 //! The admin function: operator commands, invoked from the Lambda console or the CLI with a
-//! JSON event (samples in events/admin-*.json). Access is whoever may invoke the function
-//! (IAM); no chat user can reach these, so nobody can put themselves on the never-contact list.
+//! JSON event (samples in events/admin-*.json). Wiring only; the commands are
+//! `securitybot::admin`.
 
+use securitybot::admin::Admin;
 use securitybot::config::{BotConfig, ConversationSettings};
-use securitybot::core::alert::AlertId;
-use securitybot::core::identity::IdentityConfig;
-use securitybot::ports::{AlertStore, Clock, Directory, SecondFactor, SnoozeStore, SystemClock};
+use securitybot::ports::Clock;
 use securitybot::wiring::Adapters;
-use securitybot::{Error, Result};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Command {
-    /// Starts TOTP enrollment and returns the otpauth URI, once.
-    Enroll {
-        user: String,
-    },
-    /// Removes a person's TOTP seed so they can enroll again.
-    ResetSecondFactor {
-        user: String,
-    },
-    NeverContactAdd {
-        user: String,
-    },
-    NeverContactRemove {
-        user: String,
-    },
-    NeverContactList,
-    /// Active snoozes, optionally for one person.
-    SnoozeList {
-        #[serde(default)]
-        user: Option<String>,
-    },
-    SnoozeRemove {
-        snooze_key: String,
-    },
-    /// An alert with its audit trail.
-    ShowAlert {
-        alert_id: String,
-    },
-}
-
-pub struct Admin {
-    pub alerts: Arc<dyn AlertStore>,
-    pub snoozes: Arc<dyn SnoozeStore>,
-    pub directory: Arc<dyn Directory>,
-    pub second_factor: Arc<dyn SecondFactor>,
-    pub identity: IdentityConfig,
-    pub clock: Arc<dyn Clock>,
-}
-
-pub fn wire(aws: &aws_config::SdkConfig, settings: &ConversationSettings, bot: BotConfig) -> Admin {
+pub fn wire(
+    aws: &aws_config::SdkConfig,
+    settings: &ConversationSettings,
+    bot: BotConfig,
+    clock: Arc<dyn Clock>,
+) -> Admin {
     let adapters = Adapters::new(aws, &settings.resources);
     Admin {
         alerts: adapters.alerts.clone(),
         snoozes: adapters.snoozes.clone(),
         directory: adapters.directory.clone(),
-        second_factor: adapters.second_factor(
-            &settings.resources.people_table,
-            settings.max_code_failures_per_hour,
-        ),
+        second_factor: adapters.second_factor(settings.max_code_failures_per_hour),
         identity: bot.identity,
-        clock: Arc::new(SystemClock),
+        clock,
     }
 }
 
-impl Admin {
-    fn person(&self, user: &str) -> Result<String> {
-        self.identity.map_user(user).ok_or_else(|| {
-            Error::Invalid(format!(
-                "'{user}' is not an email (or a username with identity.email_domain set)"
-            ))
-        })
-    }
-
-    pub async fn run(&self, event: Value) -> Result<Value> {
-        let command: Command = serde_json::from_value(event).map_err(|e| {
-            Error::Invalid(format!(
-                "{e}; commands: enroll, reset_second_factor, never_contact_add, never_contact_remove, never_contact_list, snooze_list, snooze_remove, show_alert"
-            ))
-        })?;
-        let now = self.clock.now();
-        match command {
-            Command::Enroll { user } => {
-                let user = self.person(&user)?;
-                match self.second_factor.enroll(&user, now).await? {
-                    Some(uri) => {
-                        tracing::info!(user, "second-factor enrollment started");
-                        Ok(
-                            json!({ "user": user, "otpauth_uri": uri, "next": "add it to the person's authenticator app; their first valid code completes enrollment" }),
-                        )
-                    }
-                    None => Err(Error::Invalid(format!(
-                        "{user} is already enrolled; run reset_second_factor first"
-                    ))),
-                }
-            }
-            Command::ResetSecondFactor { user } => {
-                let user = self.person(&user)?;
-                self.second_factor.reset(&user).await?;
-                tracing::warn!(user, "second factor reset by an operator");
-                Ok(json!({ "user": user, "second_factor": "reset" }))
-            }
-            Command::NeverContactAdd { user } => {
-                let user = self.person(&user)?;
-                self.directory
-                    .set_never_contact(&user, true, "admin")
-                    .await?;
-                Ok(json!({ "user": user, "never_contact": true }))
-            }
-            Command::NeverContactRemove { user } => {
-                let user = self.person(&user)?;
-                self.directory
-                    .set_never_contact(&user, false, "admin")
-                    .await?;
-                Ok(json!({ "user": user, "never_contact": false }))
-            }
-            Command::NeverContactList => {
-                Ok(json!({ "never_contact": self.directory.never_contact_list().await? }))
-            }
-            Command::SnoozeList { user } => {
-                let user = user.map(|u| self.person(&u)).transpose()?;
-                let mut active: Vec<Value> = self
-                    .snoozes
-                    .list()
-                    .await?
-                    .into_iter()
-                    .filter(|s| s.is_active(now) && user.as_ref().is_none_or(|u| &s.scope.user == u))
-                    .map(|s| {
-                        json!({ "snooze_key": s.scope.key(), "user": s.scope.user, "rule": s.scope.rule, "scope": s.scope.context,
-                                "confirmed_alert_id": s.confirmed_alert, "expires_at": s.expires_at.to_rfc3339() })
-                    })
-                    .collect();
-                active.sort_by(|a, b| a["expires_at"].as_str().cmp(&b["expires_at"].as_str()));
-                Ok(json!({ "snoozes": active }))
-            }
-            Command::SnoozeRemove { snooze_key } => {
-                self.snoozes.remove(&snooze_key).await?;
-                Ok(json!({ "snooze_key": snooze_key, "removed": true }))
-            }
-            Command::ShowAlert { alert_id } => {
-                let record = self
-                    .alerts
-                    .get(&AlertId::from_stored(&alert_id))
-                    .await?
-                    .ok_or_else(|| Error::Invalid(format!("no alert {alert_id}")))?;
-                let history: Vec<Value> = record
-                    .history
-                    .iter()
-                    .map(|h| json!({ "at": h.at.to_rfc3339(), "actor": h.actor, "status": h.status, "note": h.note }))
-                    .collect();
-                Ok(json!({
-                    "alert_id": record.id, "status": record.status, "user": record.user, "rule": record.alert.rule,
-                    "title": record.alert.title, "severity": record.alert.severity, "context": record.alert.context,
-                    "escalation_reason": record.escalation_reason, "explanation": record.explanation,
-                    "snoozed_by": record.snoozed_by, "history": history,
-                }))
-            }
-        }
-    }
+/// Bad commands fail with a message naming the problem (the invoker reads it).
+pub async fn handle(admin: &Admin, event: Value) -> Result<Value, lambda_runtime::Error> {
+    Ok(admin.run(event).await?)
 }

@@ -1,8 +1,10 @@
 //! Cold start: read and check the configuration, build the clients once, serve commands.
 
 use lambda_runtime::{LambdaEvent, run, service_fn};
+use securitybot::adapters::clock::SystemClock;
 use securitybot::config::{BotConfig, ConversationSettings, EnvReader};
 use serde_json::Value;
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -10,12 +12,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = ConversationSettings::from_env(EnvReader::from_process())?;
     let bot = BotConfig::load(settings.config_path.as_deref())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let admin = admin::wire(&aws, &settings, bot);
-    run(service_fn(|event: LambdaEvent<Value>| async {
-        admin
-            .run(event.payload)
-            .await
-            .map_err(lambda_runtime::Error::from)
+    let admin = admin::wire(&aws, &settings, bot, Arc::new(SystemClock));
+    run(service_fn(|event: LambdaEvent<Value>| {
+        admin::handle(&admin, event.payload)
     }))
     .await
 }

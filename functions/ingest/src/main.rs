@@ -1,7 +1,9 @@
 //! Cold start: read and check the configuration, build the clients once, serve requests.
 
 use lambda_http::{run, service_fn};
+use securitybot::adapters::clock::SystemClock;
 use securitybot::config::{BotConfig, EnvReader, IngestSettings};
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -9,6 +11,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let settings = IngestSettings::from_env(EnvReader::from_process())?;
     let bot = BotConfig::load(settings.config_path.as_deref())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let webhook = ingest::wire_default(&aws, settings, bot);
+    let webhook = ingest::wire(&aws, &settings, bot, Arc::new(SystemClock));
     run(service_fn(|req| ingest::handle(&webhook, req))).await
 }

@@ -1,7 +1,9 @@
 //! Cold start: read and check the configuration, build the clients once, serve requests.
 
 use lambda_http::{run, service_fn};
+use securitybot::adapters::clock::SystemClock;
 use securitybot::config::{BotConfig, ConversationSettings, EnvReader};
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -9,6 +11,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let settings = ConversationSettings::from_env(EnvReader::from_process())?;
     let bot = BotConfig::load(settings.config_path.as_deref())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let function = interaction::wire_default(&aws, &settings, bot);
-    run(service_fn(|req| interaction::handle(&function, req))).await
+    let endpoint = interaction::wire(&aws, &settings, bot, Arc::new(SystemClock));
+    run(service_fn(|req| interaction::handle(&endpoint, req))).await
 }

@@ -1,7 +1,9 @@
 //! Cold start: read and check the configuration, build the clients once, serve batches.
 
 use lambda_runtime::{LambdaEvent, run, service_fn};
+use securitybot::adapters::clock::SystemClock;
 use securitybot::config::{BotConfig, ConversationSettings, EnvReader};
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -9,9 +11,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = ConversationSettings::from_env(EnvReader::from_process())?;
     let bot = BotConfig::load(settings.config_path.as_deref())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let function = notifier::wire_default(&aws, &settings, bot);
+    let notifier = notifier::wire(&aws, &settings, bot, Arc::new(SystemClock));
     run(service_fn(|event: LambdaEvent<_>| {
-        notifier::handle(&function, event.payload)
+        notifier::handle(&notifier, event.payload)
     }))
     .await
 }

@@ -1,7 +1,6 @@
 //! The poller function: EventBridge Scheduler invokes it every few minutes with `{}` (every
 //! source in `[pollers]`) or `{"source": "<name>"}` (one of them).
 
-use securitybot::adapters::dynamodb::DynamoCheckpoints;
 use securitybot::adapters::feeds;
 use securitybot::config::{BotConfig, PollerSettings};
 use securitybot::intake::poll::{Feed, Poller};
@@ -14,7 +13,7 @@ use std::sync::Arc;
 pub fn wire(
     aws: &aws_config::SdkConfig,
     settings: &PollerSettings,
-    bot: &BotConfig,
+    bot: BotConfig,
     clock: Arc<dyn Clock>,
 ) -> Poller {
     let adapters = Adapters::new(aws, &settings.resources);
@@ -28,11 +27,8 @@ pub fn wire(
         })
         .collect();
     Poller {
-        intake: adapters.intake(bot, settings.retention_days, clock.clone()),
-        checkpoints: Arc::new(DynamoCheckpoints::new(
-            aws_sdk_dynamodb::Client::new(aws),
-            settings.checkpoints_table.clone(),
-        )),
+        intake: adapters.intake(&bot, settings.retention_days, clock.clone()),
+        checkpoints: adapters.checkpoints(&settings.checkpoints_table),
         feeds,
         mappings: bot.sources.clone(),
         clock,

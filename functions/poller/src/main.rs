@@ -13,8 +13,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let poller = poller::wire(
         &aws,
         &settings,
-        &bot,
-        std::sync::Arc::new(securitybot::ports::SystemClock),
+        bot,
+        std::sync::Arc::new(securitybot::adapters::clock::SystemClock),
     );
     run(service_fn(|event: LambdaEvent<Value>| {
         poller::handle(&poller, event.payload)

@@ -3,7 +3,6 @@
 //! The scheduled time (not the clock) picks the period, so a retry covers the same one.
 
 use chrono::{DateTime, Utc};
-use securitybot::adapters::dynamodb::DynamoCheckpoints;
 use securitybot::config::RollupSettings;
 use securitybot::core::rollup::Cadence;
 use securitybot::ports::Clock;
@@ -22,11 +21,8 @@ pub fn wire(
     Rollups {
         alerts: adapters.alerts.clone(),
         // Only reads enrollment dates; the failure limit is irrelevant here.
-        second_factor: adapters.second_factor(&settings.resources.people_table, 0),
-        checkpoints: Arc::new(DynamoCheckpoints::new(
-            aws_sdk_dynamodb::Client::new(aws),
-            settings.checkpoints_table.clone(),
-        )),
+        second_factor: adapters.second_factor(0),
+        checkpoints: adapters.checkpoints(&settings.checkpoints_table),
         chat: adapters.chat(&settings.slack_api_url),
         channel: settings.security_channel.clone(),
         tz: settings.time_zone,

@@ -1,11 +1,15 @@
 //! The scheduler function: run every minute by EventBridge Scheduler (any event payload).
+//! Wiring only; the sweep is `securitybot::conversation::deadlines`.
 
 use securitybot::config::ConversationSettings;
 use securitybot::conversation::deadlines::Deadlines;
-use securitybot::ports::{Clock, SystemClock};
+use securitybot::ports::Clock;
 use securitybot::wiring::Adapters;
 use serde_json::Value;
 use std::sync::Arc;
+
+/// At most this many alerts per status per run (the rest wait a minute).
+const BATCH: usize = 200;
 
 pub fn wire(
     aws: &aws_config::SdkConfig,
@@ -17,12 +21,8 @@ pub fn wire(
         alerts: adapters.alerts,
         queue: adapters.queue,
         clock,
-        batch: 200,
+        batch: BATCH,
     }
-}
-
-pub fn wire_default(aws: &aws_config::SdkConfig, settings: &ConversationSettings) -> Deadlines {
-    wire(aws, settings, Arc::new(SystemClock))
 }
 
 /// Errors fail the invocation, so the schedule's retry policy runs it again (then its DLQ).

@@ -1,8 +1,8 @@
 //! Cold start: read and check the configuration, build the clients once, serve ticks.
 
 use lambda_runtime::{LambdaEvent, run, service_fn};
+use securitybot::adapters::clock::TravelClock;
 use securitybot::config::{ConversationSettings, EnvReader};
-use securitybot::local::TravelClock;
 use serde_json::Value;
 
 #[tokio::main]
@@ -10,7 +10,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let settings = ConversationSettings::from_env(EnvReader::from_process())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    // Local runs only (see securitybot::local); deployed stacks always use the system clock.
+    // Local runs only (see securitybot::adapters::clock); deployed stacks always use the system clock.
     let (travel, clock) = TravelClock::for_main();
     let deadlines = scheduler::wire(&aws, &settings, clock);
     run(service_fn(|event: LambdaEvent<Value>| {

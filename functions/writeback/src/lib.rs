@@ -1,16 +1,16 @@
 //! The write-back function: the alerts table's stream in, one event per answer, escalation or
-//! closure out to the SIEM. Records are handled in order; the first failure is reported (with
-//! everything after it) so Lambda retries from there, then sends the batch to the on-failure
-//! queue, which has an alarm.
+//! closure out to the SIEM. Wiring and the stream translation only; the logic is
+//! `securitybot::writeback` (in order; the first failure is reported with everything after it,
+//! so Lambda retries from there, then sends the batch to the on-failure queue and its alarm).
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use securitybot::adapters::dynamodb::stream::{answer_event, status_of};
+use securitybot::adapters::dynamodb::stream::reported_change;
 use securitybot::adapters::siem::{SignedWebhook, SplunkHec};
 use securitybot::config::{WritebackSettings, WritebackSink};
-use securitybot::ports::{Clock, SiemSink, SystemClock};
+use securitybot::ports::{Clock, SiemSink};
 use securitybot::wiring::Adapters;
-use securitybot::writeback::{Writeback, is_reported};
+use securitybot::writeback::{StreamChange, Writeback};
 use std::sync::Arc;
 
 pub fn wire(
@@ -37,32 +37,23 @@ pub fn wire(
     }
 }
 
-pub fn wire_default(aws: &aws_config::SdkConfig, settings: &WritebackSettings) -> Writeback {
-    wire(aws, settings, Arc::new(SystemClock))
-}
-
 pub async fn handle(
     writeback: &Writeback,
     event: Event,
 ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
+    let changes = event
+        .records
+        .into_iter()
+        .map(|record| StreamChange {
+            sequence: record.change.sequence_number.unwrap_or_default(),
+            event: reported_change(&record.change.old_image, record.change.new_image),
+        })
+        .collect();
     let mut response = DynamoDbEventResponse::default();
-    for record in event.records {
-        let new_status = status_of(&record.change.new_image);
-        let changed = new_status.is_some() && new_status != status_of(&record.change.old_image);
-        if !changed || !new_status.is_some_and(is_reported) {
-            continue; // not a change the SIEM hears about (or a claim/bookkeeping write)
-        }
-        let outcome = match answer_event(record.change.new_image) {
-            Ok(answer) => writeback.deliver(&answer).await.map(|_| ()),
-            Err(e) => Err(e),
-        };
-        if let Err(error) = outcome {
-            tracing::error!(error = %error, retryable = error.is_retryable(), "write-back failed; retrying from this record");
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = record.change.sequence_number.clone();
-            response.batch_item_failures.push(failure);
-            break;
-        }
+    if let Some(sequence) = writeback.deliver_in_order(changes).await {
+        let mut failure = DynamoDbBatchItemFailure::default();
+        failure.item_identifier = Some(sequence);
+        response.batch_item_failures.push(failure);
     }
     Ok(response)
 }

@@ -1,14 +1,16 @@
 //! Cold start: read and check the configuration, build the clients once, serve stream batches.
 
 use lambda_runtime::{LambdaEvent, run, service_fn};
+use securitybot::adapters::clock::SystemClock;
 use securitybot::config::{EnvReader, WritebackSettings};
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let settings = WritebackSettings::from_env(EnvReader::from_process())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let writeback = writeback::wire_default(&aws, &settings);
+    let writeback = writeback::wire(&aws, &settings, Arc::new(SystemClock));
     run(service_fn(|event: LambdaEvent<_>| {
         writeback::handle(&writeback, event.payload)
     }))

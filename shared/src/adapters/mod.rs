@@ -1,8 +1,11 @@
 //! Adapters: the ports implemented on real services, plus in-memory twins for tests.
+//! Adapters import the core and the ports, never a use case.
 
+pub mod clock;
 pub mod dynamodb;
 pub mod feeds;
 pub(crate) mod http;
+#[cfg(any(test, feature = "twins"))]
 pub mod memory;
 pub mod secrets_manager;
 pub mod siem;

@@ -1,11 +1,11 @@
 //! SIEM sinks for write-back: Splunk's HTTP Event Collector, and a generic webhook signed the
 //! same way our own webhook checks signatures (HMAC-SHA256 over "v1:" + timestamp + ":" + body).
 
+use crate::core::answer_event::AnswerEvent;
+use crate::core::signing::{SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_header};
 use crate::error::Result;
-use crate::intake::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
+use crate::ports::SecretStore;
 use crate::ports::{Clock, SiemSink};
-use crate::secrets::SecretsCache;
-use crate::writeback::AnswerEvent;
 use async_trait::async_trait;
 use serde_json::json;
 use std::sync::Arc;
@@ -25,12 +25,12 @@ async fn check(
 pub struct SplunkHec {
     http: reqwest::Client,
     url: String,
-    secrets: Arc<SecretsCache>,
+    secrets: Arc<dyn SecretStore>,
 }
 
 impl SplunkHec {
     /// `url`: the collector endpoint, e.g. https://splunk.example.com:8088/services/collector/event
-    pub fn new(url: impl Into<String>, secrets: Arc<SecretsCache>) -> Self {
+    pub fn new(url: impl Into<String>, secrets: Arc<dyn SecretStore>) -> Self {
         SplunkHec {
             http: client(),
             url: url.into(),
@@ -64,12 +64,16 @@ impl SiemSink for SplunkHec {
 pub struct SignedWebhook {
     http: reqwest::Client,
     url: String,
-    secrets: Arc<SecretsCache>,
+    secrets: Arc<dyn SecretStore>,
     clock: Arc<dyn Clock>,
 }
 
 impl SignedWebhook {
-    pub fn new(url: impl Into<String>, secrets: Arc<SecretsCache>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        url: impl Into<String>,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         SignedWebhook {
             http: client(),
             url: url.into(),
@@ -86,10 +90,7 @@ impl SiemSink for SignedWebhook {
         let key = secrets.require(&secrets.writeback_webhook_key, "writeback_webhook_key")?;
         let body = serde_json::to_vec(event).expect("answer events serialise");
         let timestamp = self.clock.now().timestamp().to_string();
-        let signature = format!(
-            "v1={}",
-            hex::encode(sign(key.expose().as_bytes(), &timestamp, &body))
-        );
+        let signature = signature_header(key.expose().as_bytes(), &timestamp, &body);
         let response = self
             .http
             .post(&self.url)

@@ -32,4 +32,17 @@ impl WorkQueue for SqsWorkQueue {
             .map_err(|e| aws_error("sqs", e))?;
         Ok(())
     }
+
+    /// The message's visibility timeout becomes the delay (SQS allows up to 12 hours).
+    async fn retry_after(&self, receipt: &str, seconds: u64) -> Result<()> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt)
+            .visibility_timeout(seconds.clamp(1, 43_200) as i32)
+            .send()
+            .await
+            .map_err(|e| aws_error("sqs", e))?;
+        Ok(())
+    }
 }

@@ -7,8 +7,8 @@
 use super::aws_error;
 use super::dynamodb::iso_time as iso;
 use crate::error::{Error, Result};
+use crate::ports::SecretStore;
 use crate::ports::{SecondFactor, Verification};
-use crate::secrets::SecretsCache;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -26,7 +26,7 @@ pub const ISSUER: &str = "Securitybot";
 pub struct TotpSecondFactor {
     client: Client,
     table: String,
-    secrets: Arc<SecretsCache>,
+    secrets: Arc<dyn SecretStore>,
     max_failures_per_hour: u32,
 }
 
@@ -34,7 +34,7 @@ impl TotpSecondFactor {
     pub fn new(
         client: Client,
         table: impl Into<String>,
-        secrets: Arc<SecretsCache>,
+        secrets: Arc<dyn SecretStore>,
         max_failures_per_hour: u32,
     ) -> Self {
         TotpSecondFactor {

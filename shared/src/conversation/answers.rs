@@ -1,11 +1,12 @@
 //! Acting on clicks and forms: the person's Yes / No, the Yes form with its second factor, and
-//! the security team's buttons. Every change is a conditional transition, so a double click or
-//! a chat platform's retry finds the alert already moved and does nothing more.
+//! the security team's buttons (enrollment from the Home tab is in [`super::enrollment`]).
+//! Every change is a conditional transition, so a double click or a chat platform's retry
+//! finds the alert already moved and does nothing more.
 
-use super::{Interaction, Reply};
+use crate::core::interaction::{Interaction, Reply};
 use crate::core::messages::{self, Answered, ButtonAction};
 use crate::core::record::AlertRecord;
-use crate::core::rules::RuleBook;
+use crate::core::rules::{RuleBook, RuleSettings};
 use crate::core::snooze::{Snooze, SnoozeScope, snooze_choices};
 use crate::core::state::{EscalationReason, Status};
 use crate::core::transition::{Changes, Transition};
@@ -14,15 +15,8 @@ use crate::error::Result;
 use crate::ports::{
     AlertStore, AnswerForm, Chat, Clock, SecondFactor, SnoozeStore, Verification, WorkQueue,
 };
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
-
-const WAITING: &[Status] = &[Status::Asked, Status::Reminded];
-const ANSWERABLE: &[Status] = &[
-    Status::Asked,
-    Status::Reminded,
-    Status::AwaitingSecondFactor,
-];
 
 pub struct Answers {
     pub alerts: Arc<dyn AlertStore>,
@@ -40,6 +34,24 @@ pub struct Answers {
     pub security_channel: String,
 }
 
+/// What the person wrote in the Yes form.
+struct YesForm {
+    explanation: String,
+    code: Option<String>,
+    snooze_minutes: Option<u32>,
+}
+
+/// The second factor's verdict on a submitted Yes.
+enum CodeCheck {
+    Passed,
+    /// The alert went to the team (or the form stays open with an error): this is the reply.
+    Stop(Reply),
+}
+
+fn form_error(field: &'static str, message: impl Into<String>) -> Reply {
+    Reply::FormErrors(vec![(field, message.into())])
+}
+
 impl Answers {
     pub async fn handle(&self, interaction: Interaction) -> Result<Reply> {
         match interaction {
@@ -54,16 +66,7 @@ impl Answers {
                     tracing::warn!(%alert_id, "click on an alert that is not stored");
                     return Ok(Reply::Done);
                 };
-                let team_button = matches!(
-                    action,
-                    ButtonAction::TeamAcknowledge | ButtonAction::TeamResolve
-                );
-                let allowed = if team_button {
-                    self.team.contains(&chat_user)
-                } else {
-                    record.chat_user.as_deref() == Some(chat_user.as_str())
-                };
-                if !allowed {
+                if !self.may_press(action, &record, &chat_user) {
                     tracing::warn!(%alert_id, chat_user, action = action.id(), "someone else clicked; nothing changes");
                     if let Some(channel) = channel {
                         self.chat
@@ -72,30 +75,7 @@ impl Answers {
                     }
                     return Ok(Reply::Done);
                 }
-                match action {
-                    ButtonAction::AnswerNo => self.said_no(record, &chat_user).await,
-                    ButtonAction::AnswerYes => self.said_yes(record, &trigger).await,
-                    ButtonAction::TeamAcknowledge => {
-                        self.team_acted(
-                            record,
-                            &chat_user,
-                            &[Status::Escalated],
-                            Status::Acknowledged,
-                            "acknowledged",
-                        )
-                        .await
-                    }
-                    ButtonAction::TeamResolve => {
-                        self.team_acted(
-                            record,
-                            &chat_user,
-                            &[Status::Escalated, Status::Acknowledged],
-                            Status::ResolvedBenign,
-                            "resolved (benign)",
-                        )
-                        .await
-                    }
-                }
+                self.clicked(action, record, &chat_user, &trigger).await
             }
             Interaction::Submitted {
                 alert_id,
@@ -108,88 +88,80 @@ impl Answers {
                     return Ok(Reply::Done);
                 };
                 if record.chat_user.as_deref() != Some(chat_user.as_str()) {
-                    return Ok(Reply::FormErrors(vec![(
-                        "explanation",
-                        messages::NOT_YOURS.to_string(),
-                    )]));
+                    return Ok(form_error("explanation", messages::NOT_YOURS));
                 }
-                self.submitted(record, &chat_user, explanation, code, snooze_minutes)
-                    .await
-            }
-            Interaction::HomeOpened { chat_user } => {
-                let enrolled = match self.chat.email_of(&chat_user).await? {
-                    Some(email) => self.second_factor.can_verify(&email).await?,
-                    None => false,
+                let form = YesForm {
+                    explanation,
+                    code,
+                    snooze_minutes,
                 };
-                self.chat.show_home(&chat_user, enrolled).await?;
-                Ok(Reply::Done)
+                self.submitted(record, &chat_user, form).await
             }
+            Interaction::HomeOpened { chat_user } => self.home_opened(&chat_user).await,
             Interaction::StartEnrollment { chat_user, trigger } => {
-                let Some(email) = self.chat.email_of(&chat_user).await? else {
-                    tracing::warn!(
-                        chat_user,
-                        "enrollment refused: Slack shares no email for this user"
-                    );
-                    return Ok(Reply::Done);
-                };
-                match self.second_factor.enroll(&email, self.clock.now()).await? {
-                    Some(uri) => self.chat.open_enrollment_form(&trigger, &uri).await?,
-                    // Already enrolled (or started): only an operator's reset allows a new seed.
-                    None => self.chat.show_home(&chat_user, true).await?,
-                }
-                Ok(Reply::Done)
+                self.start_enrollment(&chat_user, &trigger).await
             }
             Interaction::SubmittedEnrollment { chat_user, code } => {
-                let Some(email) = self.chat.email_of(&chat_user).await? else {
-                    return Ok(Reply::Done);
-                };
-                let problem = match self
-                    .second_factor
-                    .verify(&email, &code, self.clock.now())
-                    .await?
-                {
-                    Verification::ValidFirstCode => {
-                        self.chat
-                            .send_to_channel(
-                                &self.security_channel,
-                                &messages::enrolled(&email, &chat_user),
-                            )
-                            .await?;
-                        self.chat.show_home(&chat_user, true).await?;
-                        return Ok(Reply::Done);
-                    }
-                    Verification::Valid => return Ok(Reply::Done),
-                    Verification::Invalid | Verification::Replayed => {
-                        "That code didn't work. Check the key was added as time-based, and try the current code."
-                    }
-                    Verification::LockedOut => {
-                        "Too many wrong codes. Please wait an hour, or ask the security team for help."
-                    }
-                    Verification::NotEnrolled => {
-                        "Setup has been reset meanwhile. Please close this and start again from the Home tab."
-                    }
-                };
-                Ok(Reply::FormErrors(vec![("code", problem.to_string())]))
+                self.enrollment_code(&chat_user, &code).await
             }
             Interaction::Ignored => Ok(Reply::Done),
         }
     }
 
-    async fn said_no(&self, record: AlertRecord, chat_user: &str) -> Result<Reply> {
-        self.escalate(
-            record,
-            chat_user,
-            EscalationReason::Denied,
-            None,
-            Answered::Denied,
-            ANSWERABLE,
-        )
-        .await?;
-        Ok(Reply::Done)
+    /// The person's buttons are theirs alone; the team's buttons are the team's.
+    fn may_press(&self, action: ButtonAction, record: &AlertRecord, chat_user: &str) -> bool {
+        match action {
+            ButtonAction::TeamAcknowledge | ButtonAction::TeamResolve => {
+                self.team.iter().any(|member| member == chat_user)
+            }
+            ButtonAction::AnswerYes | ButtonAction::AnswerNo => {
+                record.chat_user.as_deref() == Some(chat_user)
+            }
+        }
+    }
+
+    async fn clicked(
+        &self,
+        action: ButtonAction,
+        record: AlertRecord,
+        chat_user: &str,
+        trigger: &str,
+    ) -> Result<Reply> {
+        match action {
+            ButtonAction::AnswerNo => {
+                let no = Escalation::by_person(EscalationReason::Denied, Answered::Denied);
+                self.escalate(record, chat_user, no, Status::WAITING_FOR_PERSON)
+                    .await?;
+                Ok(Reply::Done)
+            }
+            ButtonAction::AnswerYes => self.said_yes(record, trigger).await,
+            ButtonAction::TeamAcknowledge => {
+                let from = [Status::Escalated];
+                self.team_acted(
+                    record,
+                    chat_user,
+                    &from,
+                    Status::Acknowledged,
+                    "acknowledged",
+                )
+                .await
+            }
+            ButtonAction::TeamResolve => {
+                let from = [Status::Escalated, Status::Acknowledged];
+                self.team_acted(
+                    record,
+                    chat_user,
+                    &from,
+                    Status::ResolvedBenign,
+                    "resolved (benign)",
+                )
+                .await
+            }
+        }
     }
 
     async fn said_yes(&self, record: AlertRecord, trigger: &str) -> Result<Reply> {
-        if !ANSWERABLE.contains(&record.status) {
+        if !record.status.is_waiting_for_person() {
             return Ok(Reply::Done);
         }
         let settings = self.rules.settings_for(&record.alert.rule);
@@ -197,15 +169,10 @@ impl Answers {
         if settings.require_second_factor && !self.second_factor.can_verify(&user).await? {
             // Never a silent pass and never a snooze: the team hears of an unverified yes.
             let chat_user = record.chat_user.clone().unwrap_or_default();
-            self.escalate(
-                record,
-                &chat_user,
-                EscalationReason::UnverifiedYes,
-                None,
-                Answered::NotEnrolled,
-                ANSWERABLE,
-            )
-            .await?;
+            let unverified =
+                Escalation::by_person(EscalationReason::UnverifiedYes, Answered::NotEnrolled);
+            self.escalate(record, &chat_user, unverified, Status::WAITING_FOR_PERSON)
+                .await?;
             return Ok(Reply::Done);
         }
         let form = AnswerForm {
@@ -218,7 +185,7 @@ impl Answers {
         self.chat.open_answer_form(trigger, &form).await?;
         let actor = format!("chat:{}", record.chat_user.as_deref().unwrap_or("?"));
         let transition = Transition::new(
-            WAITING,
+            Status::UNANSWERED,
             Status::AwaitingSecondFactor,
             self.clock.now(),
             actor,
@@ -237,74 +204,100 @@ impl Answers {
         &self,
         record: AlertRecord,
         chat_user: &str,
-        explanation: String,
-        code: Option<String>,
-        snooze: Option<u32>,
+        form: YesForm,
     ) -> Result<Reply> {
         if record.status != Status::AwaitingSecondFactor {
             return Ok(Reply::Done);
         }
-        if explanation.is_empty() {
-            return Ok(Reply::FormErrors(vec![(
-                "explanation",
-                "Please tell us briefly what you were doing.".into(),
-            )]));
+        if form.explanation.is_empty() {
+            return Ok(form_error("explanation", messages::EXPLANATION_NEEDED));
         }
         let settings = self.rules.settings_for(&record.alert.rule);
-        let user = record.user.clone().unwrap_or_default();
         let now = self.clock.now();
-        if settings.require_second_factor {
-            let code = code.unwrap_or_default();
-            let failure = match self.second_factor.verify(&user, &code, now).await? {
-                Verification::Valid => None,
-                Verification::ValidFirstCode => {
-                    // Every enrollment is announced, so a stolen session enrolling is noticed.
-                    let note = messages::enrolled(&user, chat_user);
-                    self.chat
-                        .send_to_channel(&self.security_channel, &note)
-                        .await?;
-                    None
-                }
-                Verification::NotEnrolled => {
-                    self.escalate(
-                        record,
-                        chat_user,
-                        EscalationReason::UnverifiedYes,
-                        Some(explanation),
-                        Answered::NotEnrolled,
-                        &[Status::AwaitingSecondFactor],
-                    )
-                    .await?;
-                    return Ok(Reply::Done);
-                }
-                Verification::LockedOut => Some(u32::MAX),
-                Verification::Invalid | Verification::Replayed => {
-                    Some(self.alerts.count_wrong_code(&record.id).await?)
-                }
-            };
-            if let Some(failures) = failure {
-                if failures >= self.max_code_attempts {
-                    tracing::warn!(alert_id = %record.id, "second factor failed too often; escalating");
-                    self.escalate(
-                        record,
-                        chat_user,
-                        EscalationReason::SecondFactorFailed,
-                        Some(explanation),
-                        Answered::SecondFactorFailed,
-                        &[Status::AwaitingSecondFactor],
-                    )
-                    .await?;
-                    return Ok(Reply::Done);
-                }
-                let left = self.max_code_attempts - failures;
-                let message = format!(
-                    "That code didn't work. Check your authenticator app and try the current code ({left} attempt{} left).",
-                    if left == 1 { "" } else { "s" }
-                );
-                return Ok(Reply::FormErrors(vec![("code", message)]));
-            }
+        if settings.require_second_factor
+            && let CodeCheck::Stop(reply) = self.check_code(&record, chat_user, &form, now).await?
+        {
+            return Ok(reply);
         }
-        let minutes = snooze.unwrap_or(0).min(settings.snooze_max_minutes);
+        self.confirm(record, chat_user, form, &settings, now).await
+    }
+
+    /// Verifies the code of a Yes. A wrong code keeps the form open while attempts are left
+    /// (per alert, and per person across alerts); then, or without enrollment, the alert goes
+    /// to the team.
+    async fn check_code(
+        &self,
+        record: &AlertRecord,
+        chat_user: &str,
+        form: &YesForm,
+        now: DateTime<Utc>,
+    ) -> Result<CodeCheck> {
+        let user = record.user.clone().unwrap_or_default();
+        let code = form.code.clone().unwrap_or_default();
+        let failures = match self.second_factor.verify(&user, &code, now).await? {
+            Verification::Valid => return Ok(CodeCheck::Passed),
+            Verification::ValidFirstCode => {
+                // Every enrollment is announced, so a stolen session enrolling is noticed.
+                let note = messages::enrolled(&user, chat_user);
+                self.chat
+                    .send_to_channel(&self.security_channel, &note)
+                    .await?;
+                return Ok(CodeCheck::Passed);
+            }
+            Verification::NotEnrolled => {
+                let unverified =
+                    Escalation::by_person(EscalationReason::UnverifiedYes, Answered::NotEnrolled)
+                        .explained(&form.explanation);
+                self.escalate(
+                    record.clone(),
+                    chat_user,
+                    unverified,
+                    &[Status::AwaitingSecondFactor],
+                )
+                .await?;
+                return Ok(CodeCheck::Stop(Reply::Done));
+            }
+            Verification::LockedOut => u32::MAX,
+            Verification::Invalid | Verification::Replayed => {
+                self.alerts.count_wrong_code(&record.id).await?
+            }
+        };
+        if failures < self.max_code_attempts {
+            let left = self.max_code_attempts - failures;
+            return Ok(CodeCheck::Stop(form_error(
+                "code",
+                messages::wrong_code(left),
+            )));
+        }
+        tracing::warn!(alert_id = %record.id, "second factor failed too often; escalating");
+        let failed = Escalation::by_person(
+            EscalationReason::SecondFactorFailed,
+            Answered::SecondFactorFailed,
+        )
+        .explained(&form.explanation);
+        self.escalate(
+            record.clone(),
+            chat_user,
+            failed,
+            &[Status::AwaitingSecondFactor],
+        )
+        .await?;
+        Ok(CodeCheck::Stop(Reply::Done))
+    }
+
+    /// A verified Yes: confirmed, snoozed if they chose to, and their question updated.
+    async fn confirm(
+        &self,
+        record: AlertRecord,
+        chat_user: &str,
+        form: YesForm,
+        settings: &RuleSettings,
+        now: DateTime<Utc>,
+    ) -> Result<Reply> {
+        let minutes = form
+            .snooze_minutes
+            .unwrap_or(0)
+            .min(settings.snooze_max_minutes);
         let snoozed_until = (minutes > 0).then(|| now + Duration::minutes(minutes.into()));
         let transition = Transition::new(
             &[Status::AwaitingSecondFactor],
@@ -314,13 +307,14 @@ impl Answers {
             "confirmed with a verified yes",
         )
         .with(Changes {
-            explanation: Some(explanation),
+            explanation: Some(form.explanation),
             due_at: Some(None),
             ..Changes::default()
         });
         let Some(confirmed) = self.alerts.transition(&record.id, &transition).await? else {
             return Ok(Reply::Done);
         };
+        let user = confirmed.user.clone().unwrap_or_default();
         if let (Some(until), Some(scope)) = (
             snoozed_until,
             SnoozeScope::of(&confirmed.alert, &user, &settings.snooze_scope),
@@ -335,12 +329,8 @@ impl Answers {
                 .await?;
         }
         if let Some(at) = &confirmed.ask_message {
-            self.chat
-                .update(
-                    at,
-                    &messages::answered(&confirmed, Answered::Confirmed { snoozed_until }),
-                )
-                .await?;
+            let answered = messages::answered(&confirmed, Answered::Confirmed { snoozed_until });
+            self.chat.update(at, &answered).await?;
         }
         tracing::info!(alert_id = %confirmed.id, snoozed_minutes = minutes, "confirmed");
         Ok(Reply::Done)
@@ -352,9 +342,7 @@ impl Answers {
         &self,
         record: AlertRecord,
         chat_user: &str,
-        reason: EscalationReason,
-        explanation: Option<String>,
-        told: Answered,
+        why: Escalation,
         from: &[Status],
     ) -> Result<()> {
         let transition = Transition::new(
@@ -362,11 +350,11 @@ impl Answers {
             Status::Escalated,
             self.clock.now(),
             format!("chat:{chat_user}"),
-            format!("escalated: {reason}"),
+            format!("escalated: {}", why.reason),
         )
         .with(Changes {
-            escalation_reason: Some(reason),
-            explanation,
+            escalation_reason: Some(why.reason),
+            explanation: why.explanation,
             due_at: Some(None),
             ..Changes::default()
         });
@@ -377,10 +365,10 @@ impl Answers {
                     .await?;
                 if let Some(at) = &escalated.ask_message {
                     self.chat
-                        .update(at, &messages::answered(&escalated, told))
+                        .update(at, &messages::answered(&escalated, why.told))
                         .await?;
                 }
-                tracing::info!(alert_id = %escalated.id, %reason, "escalated by the person's answer");
+                tracing::info!(alert_id = %escalated.id, reason = %why.reason, "escalated by the person's answer");
             }
             None if record.status == Status::Escalated && record.escalation_message.is_none() => {
                 self.queue
@@ -415,5 +403,27 @@ impl Answers {
                 .await?;
         }
         Ok(Reply::Done)
+    }
+}
+
+/// Why the person's answer sends an alert to the team, and what they are told.
+struct Escalation {
+    reason: EscalationReason,
+    told: Answered,
+    explanation: Option<String>,
+}
+
+impl Escalation {
+    fn by_person(reason: EscalationReason, told: Answered) -> Self {
+        Escalation {
+            reason,
+            told,
+            explanation: None,
+        }
+    }
+
+    fn explained(mut self, explanation: &str) -> Self {
+        self.explanation = Some(explanation.to_string());
+        self
     }
 }

@@ -3,11 +3,12 @@
 //! that were never acted on. It reads only the status/due index, never scans the table, and
 //! every move is a conditional transition, so overlapping runs cannot act twice.
 
+use crate::core::alert::AlertId;
 use crate::core::state::{EscalationReason, Status};
 use crate::core::transition::{Changes, Transition};
 use crate::core::work::{Action, WorkItem};
 use crate::error::Result;
-use crate::intake::admit::HANDOFF_RECHECK;
+use crate::ports::steps::hand_off;
 use crate::ports::{AlertStore, Clock, WorkQueue};
 use serde::Serialize;
 use std::sync::Arc;
@@ -66,16 +67,13 @@ impl Deadlines {
         }
         // Hand-offs still owed after the recheck delay: the queue message was lost or
         // dead-lettered. Sending again is safe; the notifier acts only on the current status.
-        for (status, action) in [
-            (Status::Received, Action::Ask),
-            (Status::Unroutable, Action::Escalate),
-        ] {
+        for status in [Status::Received, Status::Unroutable] {
+            let Some(action) = Action::owed_in(status) else {
+                continue;
+            };
             for id in self.alerts.due(status, now, self.batch).await? {
                 tracing::warn!(alert_id = %id, %status, "hand-off not acted on in time; sending it again");
-                self.queue.send(&WorkItem::new(action, id.clone())).await?;
-                self.alerts
-                    .mark_queued(&id, now, now + HANDOFF_RECHECK)
-                    .await?;
+                hand_off(&*self.alerts, &*self.queue, &WorkItem::new(action, id), now).await?;
                 sweep.resent += 1;
             }
         }
@@ -85,7 +83,7 @@ impl Deadlines {
         Ok(sweep)
     }
 
-    async fn escalate(&self, id: &crate::core::alert::AlertId, from: &[Status]) -> Result<bool> {
+    async fn escalate(&self, id: &AlertId, from: &[Status]) -> Result<bool> {
         let transition = Transition::new(
             from,
             Status::Escalated,

@@ -1,47 +1,10 @@
-//! The conversation with people: asking them ([`notifier`]) and acting on their answers and
-//! the team's buttons ([`answers`]). Platform-neutral; the chat adapter turns its requests into
-//! an [`Interaction`] and renders the [`Reply`].
+//! The conversation with people: asking them ([`notifier`]), acting on their answers and the
+//! team's buttons ([`answers`]) as they arrive at the interaction endpoint ([`endpoint`]), and
+//! the clock's side: reminders and deadlines ([`deadlines`]). Platform-neutral: the chat
+//! adapter turns requests into a [`crate::core::interaction::Interaction`] and renders the reply.
 
 pub mod answers;
 pub mod deadlines;
+pub mod endpoint;
+mod enrollment;
 pub mod notifier;
-
-use crate::core::alert::AlertId;
-use crate::core::messages::ButtonAction;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Interaction {
-    /// A button in one of our messages.
-    Clicked {
-        action: ButtonAction,
-        alert_id: AlertId,
-        chat_user: String,
-        trigger: String,
-        channel: Option<String>,
-    },
-    /// The Yes form, submitted.
-    Submitted {
-        alert_id: AlertId,
-        chat_user: String,
-        explanation: String,
-        code: Option<String>,
-        snooze_minutes: Option<u32>,
-    },
-    /// The person opened the bot's Home tab: show where they stand with two-factor.
-    HomeOpened { chat_user: String },
-    /// "Set up two-factor" on the Home tab.
-    StartEnrollment { chat_user: String, trigger: String },
-    /// The enrollment form, submitted with the first code.
-    SubmittedEnrollment { chat_user: String, code: String },
-    /// Something we do not act on (a form closed, another app's view...).
-    Ignored,
-}
-
-/// What the chat platform is told, within its deadline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
-    /// Done (closes a submitted form).
-    Done,
-    /// Keep the form open and show these messages under these fields ("code", "explanation").
-    FormErrors(Vec<(&'static str, String)>),
-}

@@ -9,25 +9,36 @@
 //! idempotency key to close it fully; a duplicate DM is the safe failure (never a lost one).
 
 use crate::core::messages;
-use crate::core::record::AlertRecord;
+use crate::core::record::{AlertRecord, ChatRef};
 use crate::core::rules::RuleBook;
 use crate::core::state::{EscalationReason, Status};
 use crate::core::transition::{Changes, Transition};
-use crate::core::work::{Action, WorkItem};
+use crate::core::work::{Action, ClaimKind, WorkItem};
 use crate::error::{Error, Result};
-use crate::ports::{AlertStore, Chat, Clock, Directory};
+use crate::ports::steps::send_once;
+use crate::ports::{AlertStore, Chat, Clock, Delivery, Directory, WorkQueue};
 use chrono::Duration;
+use std::future::Future;
 use std::sync::Arc;
 
-pub const CLAIM_LEASE: Duration = Duration::minutes(2);
 /// How long a person's chat id is trusted before looking it up again.
 pub const CHAT_ID_CACHE: Duration = Duration::days(7);
 const ACTOR: &str = "securitybot:notifier";
+
+/// One message of a queue batch: its id (to report a failure), the receipt of this delivery
+/// (to delay its retry) and its body.
+pub struct Received {
+    pub id: String,
+    pub receipt: Option<String>,
+    pub body: String,
+}
 
 pub struct Notifier {
     pub alerts: Arc<dyn AlertStore>,
     pub directory: Arc<dyn Directory>,
     pub chat: Arc<dyn Chat>,
+    /// Only to delay a rate-limited item's retry until the chat platform allows it.
+    pub queue: Arc<dyn WorkQueue>,
     pub clock: Arc<dyn Clock>,
     pub rules: Arc<RuleBook>,
     /// Where escalations go.
@@ -35,6 +46,29 @@ pub struct Notifier {
 }
 
 impl Notifier {
+    /// Handles a batch; returns the ids of the messages that failed, so only those are retried
+    /// (and, after the queue's limit, dead-lettered with an alarm). A rate-limited item comes
+    /// back when the platform said it may.
+    pub async fn handle_batch(&self, batch: Vec<Received>) -> Vec<String> {
+        let mut failed = Vec::new();
+        for message in batch {
+            let outcome = match WorkItem::from_json(&message.body) {
+                Ok(item) => self.handle(&item).await,
+                // It will never parse: fail it so it reaches the dead-letter queue and its alarm.
+                Err(problem) => Err(Error::Invalid(problem)),
+            };
+            let Err(error) = outcome else { continue };
+            tracing::error!(message_id = %message.id, error = %error, retryable = error.is_retryable(), "work item failed");
+            if let (Some(seconds), Some(receipt)) = (error.retry_after_secs(), &message.receipt)
+                && let Err(e) = self.queue.retry_after(receipt, seconds).await
+            {
+                tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
+            }
+            failed.push(message.id);
+        }
+        failed
+    }
+
     pub async fn handle(&self, item: &WorkItem) -> Result<()> {
         let Some(record) = self.alerts.get(&item.alert_id).await? else {
             tracing::warn!(alert_id = %item.alert_id, "work item for an alert that is not stored; dropping it");
@@ -53,23 +87,19 @@ impl Notifier {
         let (Status::Reminded, Some(at)) = (record.status, record.ask_message.as_ref()) else {
             return Ok(());
         };
-        if !self
-            .alerts
-            .claim(&record.id, "reminder", self.clock.now(), Duration::days(1))
-            .await?
-        {
-            return Ok(());
-        }
         let deadline = record.deadline_at.unwrap_or_else(|| self.clock.now());
-        if let Err(e) = self
-            .chat
-            .send_reply(at, &messages::reminder(&record, deadline))
-            .await
-        {
-            self.alerts.release(&record.id, "reminder").await?;
-            return Err(e);
+        let reminder = messages::reminder(&record, deadline);
+        let sent = send_once(
+            &*self.alerts,
+            &record.id,
+            ClaimKind::Reminder,
+            self.clock.now(),
+            self.chat.send_reply(at, &reminder),
+        )
+        .await?;
+        if sent.is_some() {
+            tracing::info!(alert_id = %record.id, "reminded");
         }
-        tracing::info!(alert_id = %record.id, "reminded");
         Ok(())
     }
 
@@ -107,29 +137,28 @@ impl Notifier {
                 }
             },
         };
-        self.claim(&record, "ask").await?;
         let settings = self.rules.settings_for(&record.alert.rule);
         let deadline = settings.deadline_at(now, record.alert.severity);
         let reminder = settings.reminder_at(now, record.alert.severity);
         // Several open questions are asked one after another, each new one opening with
         // "one more thing", rather than held back: a held-back alert would miss its deadline.
         let one_more = self.alerts.open_asks(&user).await? > 0;
+        let question = messages::ask(&record, one_more, deadline);
         let sent = self
-            .chat
-            .send_direct(&chat_user, &messages::ask(&record, one_more, deadline))
-            .await;
-        if sent.is_err() {
-            self.alerts.release(&record.id, "ask").await?;
-        }
+            .exclusively(
+                &record,
+                ClaimKind::Ask,
+                self.chat.send_direct(&chat_user, &question),
+            )
+            .await?;
         let posted = match sent {
-            Ok(posted) => posted,
-            Err(Error::Permanent { message, .. }) => {
-                tracing::warn!(alert_id = %record.id, error = %message, "cannot DM the person; escalating instead");
+            Delivery::Posted(posted) => posted,
+            Delivery::Unreachable(reason) => {
+                tracing::warn!(alert_id = %record.id, reason, "cannot DM the person; escalating instead");
                 return self
                     .unroutable(record, EscalationReason::UnknownInChat)
                     .await;
             }
-            Err(e) => return Err(e),
         };
         let transition = Transition::new(
             &[Status::Received],
@@ -176,15 +205,14 @@ impl Notifier {
             tracing::info!(alert_id = %record.id, status = %record.status, "escalation already posted or no longer needed");
             return Ok(());
         }
-        self.claim(&record, "escalation").await?;
-        let sent = self
-            .chat
-            .send_to_channel(&self.security_channel, &messages::escalation(&record))
-            .await;
-        if sent.is_err() {
-            self.alerts.release(&record.id, "escalation").await?;
-        }
-        let posted = sent?;
+        let post = messages::escalation(&record);
+        let posted: ChatRef = self
+            .exclusively(
+                &record,
+                ClaimKind::Escalation,
+                self.chat.send_to_channel(&self.security_channel, &post),
+            )
+            .await?;
         // Silence: tell the person too, kindly, so the question does not hang in their DMs.
         if record.escalation_reason == Some(EscalationReason::NoAnswer)
             && let Some(at) = &record.ask_message
@@ -219,19 +247,25 @@ impl Notifier {
         Ok(())
     }
 
-    /// A held claim means another delivery is sending right now: retry later, never drop.
-    async fn claim(&self, record: &AlertRecord, what: &str) -> Result<()> {
-        if self
-            .alerts
-            .claim(&record.id, what, self.clock.now(), CLAIM_LEASE)
+    /// Sends under the claim. A held claim means another delivery is sending right now:
+    /// retry later, never drop.
+    async fn exclusively<T>(
+        &self,
+        record: &AlertRecord,
+        kind: ClaimKind,
+        send: impl Future<Output = Result<T>> + Send,
+    ) -> Result<T> {
+        send_once(&*self.alerts, &record.id, kind, self.clock.now(), send)
             .await?
-        {
-            Ok(())
-        } else {
-            Err(Error::transient(
-                "notifier",
-                format!("another delivery is sending the {what} for {}", record.id),
-            ))
-        }
+            .ok_or_else(|| {
+                Error::transient(
+                    "notifier",
+                    format!(
+                        "another delivery is sending the {} for {}",
+                        kind.name(),
+                        record.id
+                    ),
+                )
+            })
     }
 }

@@ -306,6 +306,25 @@ pub fn enrolled(user: &str, chat_user: &str) -> Message {
     }
 }
 
+/// Under the Yes form's explanation field when it is empty.
+pub const EXPLANATION_NEEDED: &str = "Please tell us briefly what you were doing.";
+
+/// Under the Yes form's code field after a wrong (or reused) code.
+pub fn wrong_code(attempts_left: u32) -> String {
+    format!(
+        "That code didn't work. Check your authenticator app and try the current code ({attempts_left} attempt{} left).",
+        if attempts_left == 1 { "" } else { "s" }
+    )
+}
+
+/// Under the enrollment form's code field.
+pub const ENROLLMENT_WRONG_CODE: &str =
+    "That code didn't work. Check the key was added as time-based, and try the current code.";
+pub const ENROLLMENT_LOCKED_OUT: &str =
+    "Too many wrong codes. Please wait an hour, or ask the security team for help.";
+pub const ENROLLMENT_RESET: &str =
+    "Setup has been reset meanwhile. Please close this and start again from the Home tab.";
+
 pub const NOT_YOURS: &str = "Thanks for trying to help! :slightly_smiling_face: This one isn't yours to answer, so I've left it as it was.";
 
 #[cfg(test)]

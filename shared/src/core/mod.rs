@@ -2,14 +2,21 @@
 
 pub mod admission;
 pub mod alert;
+pub mod answer_event;
+pub mod http;
 pub mod identity;
+pub mod interaction;
 pub mod messages;
+pub mod poll;
 pub mod record;
 pub mod redact;
 pub mod rollup;
 pub mod rules;
+pub mod secrets;
+pub mod signing;
 pub mod snooze;
 pub mod state;
+pub mod text;
 pub mod transition;
 pub mod work;
 pub mod working_hours;

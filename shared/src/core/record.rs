@@ -53,11 +53,6 @@ pub struct ChatRef {
 impl AlertRecord {
     /// The work this record still owes the queue, if any.
     pub fn pending_action(&self) -> Option<super::work::Action> {
-        use super::work::Action;
-        match self.status {
-            Status::Received => Some(Action::Ask),
-            Status::Unroutable => Some(Action::Escalate),
-            _ => None,
-        }
+        super::work::Action::owed_in(self.status)
     }
 }

@@ -51,6 +51,39 @@ impl Status {
         }
     }
 
+    /// Waiting for the person: asked (or reminded) and not yet answered, or answered Yes and
+    /// waiting for their second factor. Counted as their open questions.
+    pub const WAITING_FOR_PERSON: &'static [Status] = &[
+        Status::Asked,
+        Status::Reminded,
+        Status::AwaitingSecondFactor,
+    ];
+    /// Asked and not answered yet: a Yes or No click may still move it.
+    pub const UNANSWERED: &'static [Status] = &[Status::Asked, Status::Reminded];
+
+    pub fn is_waiting_for_person(self) -> bool {
+        Self::WAITING_FOR_PERSON.contains(&self)
+    }
+
+    /// Posted to the security team and not acknowledged or closed yet (the sparse
+    /// `awaiting_team` index holds exactly these).
+    pub fn is_waiting_for_team(self) -> bool {
+        self == Status::Escalated
+    }
+
+    /// The statuses the SIEM hears about (write-back): answers, escalations and closures.
+    pub fn is_reported(self) -> bool {
+        matches!(
+            self,
+            Status::Confirmed
+                | Status::Snoozed
+                | Status::Escalated
+                | Status::Acknowledged
+                | Status::ResolvedBenign
+                | Status::Incident
+        )
+    }
+
     /// The edges of the lifecycle. Anything not listed is refused.
     pub fn can_become(self, next: Status) -> bool {
         use Status::*;

@@ -10,13 +10,11 @@ use crate::core::snooze::SnoozeScope;
 use crate::core::state::{EscalationReason, Status};
 use crate::core::work::WorkItem;
 use crate::error::Result;
+use crate::ports::steps::hand_off;
 use crate::ports::{AlertStore, Clock, Directory, Inserted, SnoozeStore, WorkQueue};
 use chrono::Duration;
 use serde::Serialize;
 use std::sync::Arc;
-
-/// How long a queued alert may sit unasked before the scheduler looks at it again.
-pub const HANDOFF_RECHECK: Duration = Duration::minutes(15);
 
 /// What became of one alert, as reported to the sender.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,10 +128,6 @@ impl Intake {
     }
 
     async fn hand_off(&self, item: WorkItem) -> Result<()> {
-        self.queue.send(&item).await?;
-        let now = self.clock.now();
-        self.alerts
-            .mark_queued(&item.alert_id, now, now + HANDOFF_RECHECK)
-            .await
+        hand_off(&*self.alerts, &*self.queue, &item, self.clock.now()).await
     }
 }

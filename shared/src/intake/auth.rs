@@ -7,15 +7,12 @@
 //!
 //! Every comparison is constant-time and every key is tried, so timing tells nothing.
 
-use crate::secrets::WebhookKey;
+use crate::core::secrets::WebhookKey;
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 
-pub const SIGNATURE_HEADER: &str = "x-securitybot-signature";
-pub const TIMESTAMP_HEADER: &str = "x-securitybot-timestamp";
+pub use crate::core::signing::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
 pub const TOKEN_PARAM: &str = "token";
 
 /// The credential a request presents. Holds references only; never logged.
@@ -144,17 +141,6 @@ pub fn verify(
     matched.ok_or(AuthFailure::Invalid)
 }
 
-/// The signature a sender computes; public so tests and tools sign exactly as documented.
-pub fn sign(key: &[u8], timestamp: &str, body: &[u8]) -> Vec<u8> {
-    let mut mac =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(b"v1:");
-    mac.update(timestamp.as_bytes());
-    mac.update(b":");
-    mac.update(body);
-    mac.finalize().into_bytes().to_vec()
-}
-
 /// Tries every key (no early exit) and reports the first that matched.
 fn first_match(keys: &[WebhookKey], matches: impl Fn(&WebhookKey) -> bool) -> Option<String> {
     keys.iter().fold(None, |found, key| {
@@ -166,7 +152,7 @@ fn first_match(keys: &[WebhookKey], matches: impl Fn(&WebhookKey) -> bool) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secrets::SecretString;
+    use crate::core::secrets::SecretString;
     use chrono::TimeZone;
 
     fn keys() -> Vec<WebhookKey> {

@@ -7,9 +7,9 @@ use super::auth::{self, AuthFailure};
 use super::formats::mapping::SourceMappings;
 use super::formats::{self, Entry, Format, ParseContext};
 use super::rejection::Rejection;
-use crate::secrets::SecretsCache;
+use crate::core::http::{Reply, Request};
+use crate::ports::SecretStore;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Limits the operator can tune (environment), with safe defaults.
@@ -31,48 +31,28 @@ impl Default for WebhookLimits {
     }
 }
 
-/// A request as the webhook needs it. Header names are lower-case.
-pub struct WebhookRequest<'a> {
-    pub method: &'a str,
-    pub path: &'a str,
-    pub headers: &'a HashMap<String, String>,
-    pub query: &'a HashMap<String, String>,
-    pub body: &'a [u8],
-    /// For the log line of a refused attempt.
-    pub source_ip: Option<&'a str>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub status: u16,
-    pub body: Value,
-}
-
 impl From<Rejection> for Reply {
     fn from(r: Rejection) -> Self {
-        Reply {
-            status: r.status,
-            body: r.to_json(),
-        }
+        Reply::json(r.status, r.to_json())
     }
 }
 
 pub struct Webhook {
     pub intake: Intake,
-    pub secrets: Arc<SecretsCache>,
+    pub secrets: Arc<dyn SecretStore>,
     pub sources: SourceMappings,
     pub limits: WebhookLimits,
 }
 
 impl Webhook {
-    pub async fn receive(&self, req: WebhookRequest<'_>) -> Reply {
+    pub async fn receive(&self, req: Request<'_>) -> Reply {
         match self.try_receive(&req).await {
             Ok(reply) => reply,
             Err(rejection) => rejection.into(),
         }
     }
 
-    async fn try_receive(&self, req: &WebhookRequest<'_>) -> Result<Reply, Rejection> {
+    async fn try_receive(&self, req: &Request<'_>) -> Result<Reply, Rejection> {
         let format = Format::from_path(req.path).ok_or_else(|| {
             Rejection::new(404, "not_found", "no such endpoint: POST to /alerts, /alerts/splunk, /alerts/grafana or /alerts/panther")
         })?;
@@ -124,7 +104,7 @@ impl Webhook {
 
     /// Checks the credential against the cached keys, and once more against freshly read ones
     /// before refusing, so a key rotated in Secrets Manager works at once.
-    async fn authenticate(&self, req: &WebhookRequest<'_>) -> Result<String, Rejection> {
+    async fn authenticate(&self, req: &Request<'_>) -> Result<String, Rejection> {
         let refuse = |failure: AuthFailure, mode: &str| {
             // The attempt is logged with what it was, never with what it carried.
             tracing::warn!(mode, reason = ?failure, source_ip = req.source_ip.unwrap_or("unknown"), path = req.path, "webhook authentication refused");
@@ -179,10 +159,10 @@ impl Webhook {
             .iter()
             .filter(|r| r["outcome"] != "ignored" && r["outcome"] != "duplicate")
             .count();
-        Ok(Reply {
-            status: 202,
-            body: json!({ "accepted": accepted, "alerts": results }),
-        })
+        Ok(Reply::json(
+            202,
+            json!({ "accepted": accepted, "alerts": results }),
+        ))
     }
 }
 

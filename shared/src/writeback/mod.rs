@@ -7,46 +7,12 @@
 //! accepting the event and the function returning; the retry sends again, and the event's
 //! stable `event_id` lets the SIEM drop the copy.
 
-use crate::core::alert::AlertId;
-use crate::core::state::Status;
+use crate::core::answer_event::AnswerEvent;
+use crate::core::work::ClaimKind;
 use crate::error::Result;
+use crate::ports::steps::send_once;
 use crate::ports::{AlertStore, Clock, SiemSink};
-use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
 use std::sync::Arc;
-
-/// What the SIEM receives about one change of an alert.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AnswerEvent {
-    /// Stable per alert and status: the SIEM can dedupe on it.
-    pub event_id: String,
-    pub alert_id: AlertId,
-    /// The alert as the SIEM knows it.
-    pub source: String,
-    pub source_id: Option<String>,
-    pub rule: String,
-    pub user: Option<String>,
-    pub status: Status,
-    pub escalation_reason: Option<String>,
-    /// The person's own words, when they answered.
-    pub explanation: Option<String>,
-    pub at: DateTime<Utc>,
-    /// Who made the change: "chat:U123", "securitybot:scheduler"...
-    pub actor: String,
-}
-
-/// The statuses the SIEM hears about: answers, escalations and closures.
-pub fn is_reported(status: Status) -> bool {
-    matches!(
-        status,
-        Status::Confirmed
-            | Status::Snoozed
-            | Status::Escalated
-            | Status::Acknowledged
-            | Status::ResolvedBenign
-            | Status::Incident
-    )
-}
 
 pub struct Writeback {
     pub sink: Option<Arc<dyn SiemSink>>,
@@ -54,29 +20,50 @@ pub struct Writeback {
     pub clock: Arc<dyn Clock>,
 }
 
+/// One record of the alerts table's stream, as write-back needs it: its position (to report
+/// a failure) and the event it calls for (`None`: not a change the SIEM hears about; `Err`: an
+/// image we cannot read).
+pub struct StreamChange {
+    pub sequence: String,
+    pub event: Result<Option<AnswerEvent>>,
+}
+
 impl Writeback {
+    /// Sends the batch's events in order. On the first failure, returns its position: the
+    /// stream is retried from there (everything after it included), then the batch goes to
+    /// the on-failure queue, which has an alarm.
+    pub async fn deliver_in_order(&self, changes: Vec<StreamChange>) -> Option<String> {
+        for change in changes {
+            let outcome = match change.event {
+                Ok(Some(event)) => self.deliver(&event).await.map(|_| ()),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            };
+            if let Err(error) = outcome {
+                tracing::error!(error = %error, retryable = error.is_retryable(), "write-back failed; retrying from this record");
+                return Some(change.sequence);
+            }
+        }
+        None
+    }
+
     /// Sends the event unless write-back is off or it was already sent. Returns whether it sent.
     pub async fn deliver(&self, event: &AnswerEvent) -> Result<bool> {
         let Some(sink) = &self.sink else {
             return Ok(false);
         };
-        let claim = format!("writeback_{}", event.status);
-        if !self
-            .alerts
-            .claim(
-                &event.alert_id,
-                &claim,
-                self.clock.now(),
-                Duration::days(3650),
-            )
-            .await?
-        {
+        let kind = ClaimKind::Writeback(event.status);
+        let sent = send_once(
+            &*self.alerts,
+            &event.alert_id,
+            kind,
+            self.clock.now(),
+            sink.send(event),
+        )
+        .await?;
+        if sent.is_none() {
             tracing::info!(alert_id = %event.alert_id, status = %event.status, "already written back");
             return Ok(false);
-        }
-        if let Err(e) = sink.send(event).await {
-            self.alerts.release(&event.alert_id, &claim).await?;
-            return Err(e);
         }
         tracing::info!(alert_id = %event.alert_id, status = %event.status, "written back to the SIEM");
         Ok(true)

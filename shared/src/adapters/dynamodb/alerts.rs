@@ -7,6 +7,7 @@ use crate::core::record::{AlertRecord, ChatRef};
 use crate::core::state::Status;
 use crate::core::state::{AuditEntry, EscalationReason};
 use crate::core::transition::Transition;
+use crate::core::work::ClaimKind;
 use crate::error::{Error, Result};
 use crate::ports::{AlertStore, Inserted};
 use async_trait::async_trait;
@@ -126,20 +127,12 @@ impl AlertStore for DynamoAlerts {
             sets.push(format!("{name} = :{name}"));
             values.insert(format!(":{name}"), value);
         };
-        // The sparse index of escalations waiting for the team follows the status: in while
-        // escalated, out once the team acknowledges or closes it.
-        match t.to {
-            Status::Escalated => {
-                set("awaiting_team", AttributeValue::S(AWAITING.into()));
-                set(
-                    "awaiting_team_since_epoch",
-                    AttributeValue::N(t.audit.at.timestamp().to_string()),
-                );
-            }
-            Status::Acknowledged | Status::ResolvedBenign | Status::Incident => {
-                removes.extend(["awaiting_team", "awaiting_team_since_epoch"]);
-            }
-            _ => {}
+        // The sparse index of escalations waiting for the team follows the status.
+        match awaiting_team(t.to, t.audit.at) {
+            Some(fields) => fields
+                .into_iter()
+                .for_each(|(name, value)| set(name, value)),
+            None => removes.extend(AWAITING_TEAM_FIELDS),
         }
         let c = &t.changes;
         match c.due_at {
@@ -219,13 +212,7 @@ impl AlertStore for DynamoAlerts {
         }
     }
 
-    async fn claim(
-        &self,
-        id: &AlertId,
-        what: &str,
-        now: DateTime<Utc>,
-        lease: chrono::Duration,
-    ) -> Result<bool> {
+    async fn claim(&self, id: &AlertId, kind: ClaimKind, now: DateTime<Utc>) -> Result<bool> {
         let result = self
             .client
             .update_item()
@@ -235,25 +222,25 @@ impl AlertStore for DynamoAlerts {
             .condition_expression(
                 "attribute_exists(alert_id) AND (attribute_not_exists(#claim) OR #claim < :stale)",
             )
-            .expression_attribute_names("#claim", format!("{what}_claimed_at_epoch"))
+            .expression_attribute_names("#claim", claim_attribute(kind))
             .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
             .expression_attribute_values(
                 ":stale",
-                AttributeValue::N((now - lease).timestamp().to_string()),
+                AttributeValue::N((now - kind.lease()).timestamp().to_string()),
             )
             .send()
             .await;
         conditional(result.map(|_| ()))
     }
 
-    async fn release(&self, id: &AlertId, what: &str) -> Result<()> {
+    async fn release(&self, id: &AlertId, kind: ClaimKind) -> Result<()> {
         self.client
             .update_item()
             .table_name(&self.table)
             .key("alert_id", AttributeValue::S(id.to_string()))
             .update_expression("REMOVE #claim")
             .condition_expression("attribute_exists(alert_id)")
-            .expression_attribute_names("#claim", format!("{what}_claimed_at_epoch"))
+            .expression_attribute_names("#claim", claim_attribute(kind))
             .send()
             .await
             .map_err(|e| aws_error("dynamodb", e))?;
@@ -329,11 +316,7 @@ impl AlertStore for DynamoAlerts {
     }
 
     async fn open_asks(&self, user: &str) -> Result<usize> {
-        let open = [
-            Status::Asked,
-            Status::Reminded,
-            Status::AwaitingSecondFactor,
-        ];
+        let open = Status::WAITING_FOR_PERSON;
         let mut pages = self
             .client
             .query()
@@ -492,21 +475,42 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
         )
         .opt_s("explanation", r.explanation.as_deref())
         .build();
-    if r.status == Status::Escalated {
-        // As a transition to escalated would set them (see `transition`).
-        let since = r
-            .history
-            .iter()
-            .rev()
-            .find(|h| h.status == Status::Escalated)
-            .map_or(r.received_at, |h| h.at);
-        item.insert("awaiting_team".into(), AttributeValue::S(AWAITING.into()));
-        item.insert(
-            "awaiting_team_since_epoch".into(),
-            AttributeValue::N(since.timestamp().to_string()),
-        );
+    // As a transition to escalated would set them (see `transition`).
+    let since = r
+        .history
+        .iter()
+        .rev()
+        .find(|h| h.status == r.status)
+        .map_or(r.received_at, |h| h.at);
+    if let Some(fields) = awaiting_team(r.status, since) {
+        item.extend(fields.map(|(name, value)| (name.to_string(), value)));
     }
     item
+}
+
+const AWAITING_TEAM_FIELDS: [&str; 2] = ["awaiting_team", "awaiting_team_since_epoch"];
+
+/// The sparse `by_awaiting_team` index holds an alert while it waits for the team
+/// ([`Status::is_waiting_for_team`]), since it got there: its fields for `status`, or `None`
+/// when they must be absent.
+fn awaiting_team(
+    status: Status,
+    since: DateTime<Utc>,
+) -> Option<[(&'static str, AttributeValue); 2]> {
+    status.is_waiting_for_team().then(|| {
+        [
+            (AWAITING_TEAM_FIELDS[0], AttributeValue::S(AWAITING.into())),
+            (
+                AWAITING_TEAM_FIELDS[1],
+                AttributeValue::N(since.timestamp().to_string()),
+            ),
+        ]
+    })
+}
+
+/// Where a claim is stored on the alert.
+fn claim_attribute(kind: ClaimKind) -> String {
+    format!("{}_claimed_at_epoch", kind.name())
 }
 
 pub fn from_item(item: &HashMap<String, AttributeValue>) -> Result<AlertRecord> {

@@ -1,9 +1,9 @@
 //! Reading the alerts table's stream images (DynamoDB JSON) into write-back events.
 
 use crate::core::alert::AlertId;
+use crate::core::answer_event::{AnswerEvent, is_reported_change};
 use crate::core::state::Status;
 use crate::error::{Error, Result};
-use crate::writeback::AnswerEvent;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -36,6 +36,18 @@ struct HistoryEntry {
 pub fn status_of(image: &serde_dynamo::Item) -> Option<Status> {
     let only: StatusOnly = serde_dynamo::from_item(image.clone()).ok()?;
     only.status?.parse().ok()
+}
+
+/// The write-back event a change calls for: `None` when the status did not change to one the
+/// SIEM hears about (claims and other bookkeeping writes keep the status).
+pub fn reported_change(
+    old_image: &serde_dynamo::Item,
+    new_image: serde_dynamo::Item,
+) -> Result<Option<AnswerEvent>> {
+    if !is_reported_change(status_of(old_image), status_of(&new_image)) {
+        return Ok(None);
+    }
+    answer_event(new_image).map(Some)
 }
 
 /// The write-back event for a new image: the alert as the SIEM knows it, and the last change.

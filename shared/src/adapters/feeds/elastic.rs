@@ -3,8 +3,8 @@
 
 use super::{TIMEOUT, Token, join};
 use crate::adapters::http;
+use crate::core::poll::{PollSource, Window};
 use crate::error::{Error, Result};
-use crate::intake::poll::{PollSource, Window};
 use crate::ports::{AlertFeed, FeedPage};
 use async_trait::async_trait;
 use serde_json::{Value, json};

@@ -3,9 +3,9 @@
 
 use super::{TIMEOUT, Token};
 use crate::adapters::http;
+use crate::core::poll::{PollSource, Window};
+use crate::core::text::{as_text, lookup};
 use crate::error::{Error, Result};
-use crate::intake::formats::fields::{as_text, lookup};
-use crate::intake::poll::{PollSource, Window};
 use crate::ports::{AlertFeed, FeedPage};
 use async_trait::async_trait;
 use serde_json::Value;

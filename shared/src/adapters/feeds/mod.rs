@@ -12,10 +12,11 @@ pub use http_json::HttpJsonFeed;
 pub use splunk::SplunkFeed;
 
 use crate::adapters::http;
+use crate::core::poll::{PollKind, PollSource};
+use crate::core::secrets::{SecretString, Secrets};
 use crate::error::{Error, Result};
-use crate::intake::poll::{PollKind, PollSource};
 use crate::ports::AlertFeed;
-use crate::secrets::{SecretString, Secrets, SecretsCache};
+use crate::ports::SecretStore;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ use std::time::Duration;
 const TIMEOUT: Duration = Duration::from_secs(45);
 
 /// The adapter for a configured source.
-pub fn feed(name: &str, source: &PollSource, secrets: Arc<SecretsCache>) -> Arc<dyn AlertFeed> {
+pub fn feed(name: &str, source: &PollSource, secrets: Arc<dyn SecretStore>) -> Arc<dyn AlertFeed> {
     let token = Token {
         poller: name.to_string(),
         secrets,
@@ -40,7 +41,7 @@ pub fn feed(name: &str, source: &PollSource, secrets: Arc<SecretsCache>) -> Arc<
 /// This poller's credential, read from the (cached) secret on each page so rotation needs no redeploy.
 pub(crate) struct Token {
     poller: String,
-    secrets: Arc<SecretsCache>,
+    secrets: Arc<dyn SecretStore>,
 }
 
 impl Token {

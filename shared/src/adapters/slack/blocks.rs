@@ -2,7 +2,7 @@
 //! characters a button, 50 blocks), escaping everything that came from an alert.
 
 use crate::core::messages::{Block, Message};
-use crate::intake::formats::fields::truncate;
+use crate::core::text::truncate;
 use crate::ports::AnswerForm;
 use serde_json::{Value, json};
 

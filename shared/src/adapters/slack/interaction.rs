@@ -8,9 +8,11 @@
 use super::blocks::{
     CODE_BLOCK, ENROLL_ACTION, ENROLL_CALLBACK, EXPLANATION_BLOCK, FORM_CALLBACK, SNOOZE_BLOCK,
 };
-use crate::conversation::{Interaction, Reply};
 use crate::core::alert::AlertId;
+use crate::core::interaction::{Inbound, Interaction, Reply};
 use crate::core::messages::ButtonAction;
+use crate::core::secrets::Secrets;
+use crate::ports::{ChatRequests, Unverified};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
@@ -21,37 +23,63 @@ pub const SIGNATURE_HEADER: &str = "x-slack-signature";
 pub const TIMESTAMP_HEADER: &str = "x-slack-request-timestamp";
 pub const TOLERANCE_SECONDS: i64 = 300;
 
-/// Why a request was not accepted as coming from Slack. Safe to log and to answer.
+/// Slack's side of the interaction endpoint.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SlackRequests;
+
+impl ChatRequests for SlackRequests {
+    fn verify(
+        &self,
+        secrets: &Secrets,
+        headers: &HashMap<String, String>,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), Unverified> {
+        let signing = secrets
+            .require(&secrets.slack_signing_secret, "slack_signing_secret")
+            .map_err(|_| Unverified::NotConfigured)?;
+        verify(signing.expose(), headers, body, now)
+    }
+
+    fn read(&self, body: &[u8]) -> Result<Inbound, String> {
+        parse_inbound(body)
+    }
+
+    fn reply_body(&self, reply: &Reply) -> Option<Value> {
+        reply_body(reply)
+    }
+}
+
+/// Checks Slack's signature over the raw body, within the replay window.
 pub fn verify(
     signing_secret: &str,
     headers: &HashMap<String, String>,
     body: &[u8],
     now: DateTime<Utc>,
-) -> Result<(), &'static str> {
+) -> Result<(), Unverified> {
     let timestamp = headers
         .get(TIMESTAMP_HEADER)
-        .ok_or("missing X-Slack-Request-Timestamp")?;
+        .ok_or(Unverified::Malformed("missing X-Slack-Request-Timestamp"))?;
     let signature = headers
         .get(SIGNATURE_HEADER)
-        .ok_or("missing X-Slack-Signature")?;
+        .ok_or(Unverified::Malformed("missing X-Slack-Signature"))?;
     let ts: i64 = timestamp
         .trim()
         .parse()
-        .map_err(|_| "X-Slack-Request-Timestamp is not a number")?;
+        .map_err(|_| Unverified::Malformed("X-Slack-Request-Timestamp is not a number"))?;
     if (now.timestamp() - ts).abs() > TOLERANCE_SECONDS {
-        return Err("the request is older than 5 minutes (or from the future)");
+        return Err(Unverified::Expired);
     }
     let given = signature
         .trim()
         .strip_prefix("v0=")
         .and_then(|h| hex::decode(h).ok())
-        .ok_or("X-Slack-Signature is not v0=<hex>")?;
+        .ok_or(Unverified::Malformed("X-Slack-Signature is not v0=<hex>"))?;
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(signing_secret.as_bytes())
         .expect("HMAC takes keys of any length");
     mac.update(format!("v0:{}:", timestamp.trim()).as_bytes());
     mac.update(body);
-    mac.verify_slice(&given)
-        .map_err(|_| "the signature does not match")
+    mac.verify_slice(&given).map_err(|_| Unverified::Mismatch)
 }
 
 /// Signs a body as Slack does (for tests and the local tools).
@@ -61,15 +89,6 @@ pub fn sign(signing_secret: &str, timestamp: i64, body: &[u8]) -> String {
     mac.update(format!("v0:{timestamp}:").as_bytes());
     mac.update(body);
     format!("v0={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-/// Reads the form-encoded `payload=<json>` body Slack posts.
-/// What Slack sent: an Events API handshake to echo, or something to act on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Inbound {
-    /// Events API `url_verification`: answer with the challenge.
-    Challenge(String),
-    Interaction(Interaction),
 }
 
 /// Reads a request body: the Events API's JSON, or interactivity's `payload=<json>` form.
@@ -97,6 +116,7 @@ pub fn parse_inbound(body: &[u8]) -> Result<Inbound, String> {
     parse(body).map(Inbound::Interaction)
 }
 
+/// Reads interactivity's form-encoded `payload=<json>` body.
 pub fn parse(body: &[u8]) -> Result<Interaction, String> {
     let form: HashMap<String, String> =
         serde_urlencoded::from_bytes(body).map_err(|_| "the body is not a form".to_string())?;
@@ -225,7 +245,7 @@ mod tests {
                 body,
                 now
             ),
-            Err("the request is older than 5 minutes (or from the future)")
+            Err(Unverified::Expired)
         );
         assert!(verify("s3cret", &HashMap::new(), body, now).is_err());
     }

@@ -11,8 +11,7 @@ pub mod interaction;
 use crate::core::messages::Message;
 use crate::core::record::ChatRef;
 use crate::error::{Error, Result};
-use crate::ports::{AnswerForm, Chat};
-use crate::secrets::SecretsCache;
+use crate::ports::{AnswerForm, Chat, Delivery, SecretStore};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -29,15 +28,37 @@ const TRANSIENT: &[&str] = &[
     "team_added_to_org",
 ];
 
+/// Slack error codes that mean this person cannot get a DM (gone, deactivated, DMs closed):
+/// the alert goes to the team instead. Anything else (a bad token, a missing scope) is ours
+/// to fix, and must not quietly send every alert to the team.
+const UNREACHABLE: &[&str] = &[
+    "user_not_found",
+    "user_not_visible",
+    "user_disabled",
+    "account_inactive_user",
+    "cannot_dm_bot",
+    "channel_not_found",
+    "is_archived",
+    "messages_tab_disabled",
+];
+
+/// The Slack error code in one of our errors (`"<method>: <code>"`), if it is a refusal.
+fn refusal_code(error: &Error) -> Option<&str> {
+    match error {
+        Error::Permanent { message, .. } => message.rsplit(": ").next(),
+        _ => None,
+    }
+}
+
 pub struct SlackChat {
     http: reqwest::Client,
     base_url: String,
-    secrets: Arc<SecretsCache>,
+    secrets: Arc<dyn SecretStore>,
 }
 
 impl SlackChat {
     /// `base_url` is `SLACK_API_URL` (default [`DEFAULT_API_URL`]), so tests can use a stand-in.
-    pub fn new(base_url: &str, secrets: Arc<SecretsCache>) -> Self {
+    pub fn new(base_url: &str, secrets: Arc<dyn SecretStore>) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
@@ -143,24 +164,31 @@ impl Chat for SlackChat {
             .await
         {
             Ok(answer) => Ok(answer["user"]["id"].as_str().map(str::to_string)),
-            Err(Error::Permanent { message, .. }) if message.ends_with("users_not_found") => {
-                Ok(None)
-            }
+            Err(e) if refusal_code(&e) == Some("users_not_found") => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    async fn send_direct(&self, chat_user: &str, message: &Message) -> Result<ChatRef> {
-        let answer = self
-            .call(
-                "conversations.open",
-                Body::Json(json!({ "users": chat_user })),
-            )
-            .await?;
-        let channel = answer["channel"]["id"]
-            .as_str()
-            .ok_or_else(|| Error::permanent("slack", "conversations.open: no channel id"))?;
-        self.post(channel, message).await
+    async fn send_direct(&self, chat_user: &str, message: &Message) -> Result<Delivery> {
+        let sent = async {
+            let answer = self
+                .call(
+                    "conversations.open",
+                    Body::Json(json!({ "users": chat_user })),
+                )
+                .await?;
+            let channel = answer["channel"]["id"]
+                .as_str()
+                .ok_or_else(|| Error::permanent("slack", "conversations.open: no channel id"))?;
+            self.post(channel, message).await
+        };
+        match sent.await {
+            Ok(posted) => Ok(Delivery::Posted(posted)),
+            Err(e) if refusal_code(&e).is_some_and(|code| UNREACHABLE.contains(&code)) => {
+                Ok(Delivery::Unreachable(e.to_string()))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn send_reply(&self, to: &ChatRef, message: &Message) -> Result<ChatRef> {

@@ -6,53 +6,10 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-pub const MAX_SOURCE: usize = 64;
-pub const MAX_ID: usize = 256;
-pub const MAX_RULE: usize = 128;
-pub const MAX_USER: usize = 256;
-pub const MAX_TITLE: usize = 256;
-pub const MAX_DESCRIPTION: usize = 4000;
-pub const MAX_CONTEXT_ENTRIES: usize = 50;
-pub const MAX_CONTEXT_KEY: usize = 64;
-pub const MAX_CONTEXT_VALUE: usize = 1024;
-pub const MAX_LINK: usize = 2048;
-
-/// Follows a dotted path ("alertContext.actor.email") into a JSON value. Keys that contain
-/// dots themselves (Elastic's flattened "kibana.alert.rule.name") are found too, longest first.
-pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    if let Some(found) = value.get(path) {
-        return Some(found);
-    }
-    path.match_indices('.').rev().find_map(|(i, _)| {
-        let inner = value.get(&path[..i])?;
-        lookup(inner, &path[i + 1..])
-    })
-}
-
-/// A scalar as text: strings as they are, numbers and booleans printed, arrays of scalars
-/// joined (Splunk's multi-value fields). Objects and nulls are not text.
-pub fn as_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Array(items) => {
-            let parts: Option<Vec<String>> = items.iter().map(as_text).collect();
-            parts.map(|p| p.join(", ")).filter(|s| !s.is_empty())
-        }
-        Value::Null | Value::Object(_) => None,
-    }
-}
-
-/// Cuts to at most `max` characters (on a char boundary), marking the cut.
-pub fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
+pub use crate::core::text::{
+    MAX_CONTEXT_ENTRIES, MAX_CONTEXT_KEY, MAX_CONTEXT_VALUE, MAX_DESCRIPTION, MAX_ID, MAX_LINK,
+    MAX_RULE, MAX_SOURCE, MAX_TITLE, MAX_USER, as_text, lookup, truncate,
+};
 
 /// Reads a time: RFC 3339, "YYYY-MM-DD HH:MM:SS[.fff]" taken as UTC, or seconds (or
 /// milliseconds, when the number is that large) since 1970.

@@ -1,8 +1,8 @@
 //! Turning polled items into drafts, the same drafts the webhook builds, so admission cannot
 //! tell a pulled alert from a pushed one.
 
-use super::source::ItemMapping;
 use crate::core::alert::Severity;
+use crate::core::poll::ItemMapping;
 use crate::intake::formats::fields::{self, first_text, gather_context, lookup, truncate};
 use crate::intake::formats::{Draft, Entry, ParseContext, splunk};
 use crate::intake::rejection::Rejection;

@@ -6,9 +6,6 @@
 
 pub mod items;
 pub mod poller;
-pub mod position;
-pub mod source;
 
+pub use crate::core::poll::{ItemMapping, PollKind, PollSource, Position, Window};
 pub use poller::{Feed, PollReport, Poller};
-pub use position::{Position, Window};
-pub use source::{ItemMapping, PollKind, PollSource};

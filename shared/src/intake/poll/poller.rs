@@ -3,8 +3,7 @@
 //! a run inside the function's timeout; the next run carries on where this one stopped.
 
 use super::items;
-use super::position::Position;
-use super::source::{PollKind, PollSource};
+use crate::core::poll::{PollKind, PollSource, Position};
 use crate::error::{Error, Result};
 use crate::intake::admit::{Intake, Outcome};
 use crate::intake::formats::mapping::SourceMappings;

@@ -1,24 +1,61 @@
-//! In-memory adapters: the same ports without AWS, for fast handler tests and local tools.
+//! In-memory twins of the ports: the same behaviour without AWS or Slack, for fast use-case
+//! tests. Built only for tests (`cfg(test)`, or the `twins` feature the test crate turns on),
+//! never into a Lambda bootstrap.
+
+mod chat;
+mod checkpoints;
+mod second_factor;
+
+pub use chat::{ChatCall, Fault, MemoryChat};
+pub use checkpoints::MemoryCheckpoints;
+pub use second_factor::MemorySecondFactor;
 
 use crate::core::alert::AlertId;
 use crate::core::record::{AlertRecord, ChatRef};
+use crate::core::secrets::Secrets;
 use crate::core::snooze::Snooze;
+use crate::core::state::Status;
 use crate::core::transition::Transition;
-use crate::core::work::WorkItem;
+use crate::core::work::{ClaimKind, WorkItem};
 use crate::error::Result;
+use crate::ports::SecretStore;
 use crate::ports::{AlertStore, Clock, Directory, Inserted, SecretSource, SnoozeStore, WorkQueue};
-use crate::secrets::Secrets;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::Mutex;
 
 #[derive(Default)]
 #[allow(clippy::type_complexity)]
 pub struct MemoryAlerts(
     pub Mutex<HashMap<AlertId, AlertRecord>>,
-    Mutex<HashMap<(AlertId, String), DateTime<Utc>>>,
+    pub Mutex<HashMap<(AlertId, String), DateTime<Utc>>>,
 );
+
+impl MemoryAlerts {
+    pub fn with(records: impl IntoIterator<Item = AlertRecord>) -> Self {
+        let alerts = MemoryAlerts::default();
+        alerts
+            .0
+            .lock()
+            .unwrap()
+            .extend(records.into_iter().map(|r| (r.id.clone(), r)));
+        alerts
+    }
+
+    /// The stored record (panics if absent: a test's mistake).
+    pub fn record(&self, id: &AlertId) -> AlertRecord {
+        self.0.lock().unwrap()[id].clone()
+    }
+
+    pub fn is_claimed(&self, id: &AlertId, kind: ClaimKind) -> bool {
+        self.1
+            .lock()
+            .unwrap()
+            .contains_key(&(id.clone(), kind.name()))
+    }
+}
 
 #[async_trait]
 impl AlertStore for MemoryAlerts {
@@ -68,17 +105,11 @@ impl AlertStore for MemoryAlerts {
         Ok(Some(r.clone()))
     }
 
-    async fn claim(
-        &self,
-        id: &AlertId,
-        what: &str,
-        now: DateTime<Utc>,
-        lease: chrono::Duration,
-    ) -> Result<bool> {
+    async fn claim(&self, id: &AlertId, kind: ClaimKind, now: DateTime<Utc>) -> Result<bool> {
         let mut claims = self.1.lock().unwrap();
-        let key = (id.clone(), what.to_string());
+        let key = (id.clone(), kind.name());
         match claims.get(&key) {
-            Some(at) if *at >= now - lease => Ok(false),
+            Some(at) if *at >= now - kind.lease() => Ok(false),
             _ => {
                 claims.insert(key, now);
                 Ok(true)
@@ -86,11 +117,8 @@ impl AlertStore for MemoryAlerts {
         }
     }
 
-    async fn release(&self, id: &AlertId, what: &str) -> Result<()> {
-        self.1
-            .lock()
-            .unwrap()
-            .remove(&(id.clone(), what.to_string()));
+    async fn release(&self, id: &AlertId, kind: ClaimKind) -> Result<()> {
+        self.1.lock().unwrap().remove(&(id.clone(), kind.name()));
         Ok(())
     }
 
@@ -112,12 +140,7 @@ impl AlertStore for MemoryAlerts {
         Ok(r.second_factor_failures)
     }
 
-    async fn due(
-        &self,
-        status: crate::core::state::Status,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<AlertId>> {
+    async fn due(&self, status: Status, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertId>> {
         let map = self.0.lock().unwrap();
         let mut due: Vec<_> = map
             .values()
@@ -128,14 +151,10 @@ impl AlertStore for MemoryAlerts {
     }
 
     async fn open_asks(&self, user: &str) -> Result<usize> {
-        use crate::core::state::Status::*;
         let map = self.0.lock().unwrap();
         Ok(map
             .values()
-            .filter(|r| {
-                r.user.as_deref() == Some(user)
-                    && matches!(r.status, Asked | Reminded | AwaitingSecondFactor)
-            })
+            .filter(|r| r.user.as_deref() == Some(user) && r.status.is_waiting_for_person())
             .count())
     }
 
@@ -158,7 +177,7 @@ impl AlertStore for MemoryAlerts {
         let map = self.0.lock().unwrap();
         let mut records: Vec<AlertRecord> = map
             .values()
-            .filter(|r| r.status == crate::core::state::Status::Escalated)
+            .filter(|r| r.status.is_waiting_for_team())
             .cloned()
             .collect();
         records.sort_by_key(|r| r.received_at);
@@ -239,8 +258,16 @@ impl Directory for MemoryDirectory {
     }
 }
 
+/// The queue: what was sent, and the delays asked for (receipt, seconds).
 #[derive(Default)]
-pub struct MemoryQueue(pub Mutex<Vec<WorkItem>>);
+pub struct MemoryQueue(pub Mutex<Vec<WorkItem>>, pub Mutex<Vec<(String, u64)>>);
+
+impl MemoryQueue {
+    /// Takes everything sent so far.
+    pub fn drain(&self) -> Vec<WorkItem> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
 
 #[async_trait]
 impl WorkQueue for MemoryQueue {
@@ -248,14 +275,31 @@ impl WorkQueue for MemoryQueue {
         self.0.lock().unwrap().push(item.clone());
         Ok(())
     }
+
+    async fn retry_after(&self, receipt: &str, seconds: u64) -> Result<()> {
+        self.1.lock().unwrap().push((receipt.to_string(), seconds));
+        Ok(())
+    }
 }
 
+/// A secret that never changes; as a [`SecretStore`] too (no cache needed).
 pub struct StaticSecrets(pub Secrets);
 
 #[async_trait]
 impl SecretSource for StaticSecrets {
     async fn fetch(&self) -> Result<Secrets> {
         Ok(self.0.clone())
+    }
+}
+
+#[async_trait]
+impl SecretStore for StaticSecrets {
+    async fn get(&self) -> Result<Arc<Secrets>> {
+        Ok(Arc::new(self.0.clone()))
+    }
+
+    async fn refresh(&self) -> Result<Arc<Secrets>> {
+        Ok(Arc::new(self.0.clone()))
     }
 }
 

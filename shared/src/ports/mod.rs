@@ -1,16 +1,25 @@
 //! The outside world as the core sees it. Adapters implement these for AWS (and in memory for
-//! tests); handlers receive them already built, once per cold start.
+//! tests); handlers receive them already built, once per cold start. Ports import only the
+//! core. [`steps`] holds the two small protocols every use case runs over them.
+
+pub mod steps;
 
 use crate::core::alert::AlertId;
+use crate::core::answer_event::AnswerEvent;
+use crate::core::interaction::{Inbound, Reply};
 use crate::core::messages::Message;
+use crate::core::poll::Window;
 use crate::core::record::{AlertRecord, ChatRef};
+use crate::core::secrets::Secrets;
 use crate::core::snooze::Snooze;
+use crate::core::state::Status;
 use crate::core::transition::Transition;
-use crate::core::work::WorkItem;
+use crate::core::work::{ClaimKind, WorkItem};
 use crate::error::Result;
-use crate::secrets::Secrets;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What happened when we tried to store a new alert.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,30 +50,19 @@ pub trait AlertStore: Send + Sync {
         id: &AlertId,
         transition: &Transition,
     ) -> Result<Option<AlertRecord>>;
-    /// Takes the right to send `what` ("ask", "escalation") for `lease`, so two deliveries of
-    /// one work item do not both post. False when another holder's lease is still running.
-    async fn claim(
-        &self,
-        id: &AlertId,
-        what: &str,
-        now: DateTime<Utc>,
-        lease: chrono::Duration,
-    ) -> Result<bool>;
+    /// Takes the right to send `kind` for its lease, so two deliveries of one work item do not
+    /// both post. False when another holder's lease is still running. Use [`steps::send_once`].
+    async fn claim(&self, id: &AlertId, kind: ClaimKind, now: DateTime<Utc>) -> Result<bool>;
     /// Gives a claim back after a failed send, so the retry need not wait out the lease.
-    async fn release(&self, id: &AlertId, what: &str) -> Result<()>;
+    async fn release(&self, id: &AlertId, kind: ClaimKind) -> Result<()>;
     /// Records the team post, once. False if one was already recorded.
     async fn set_escalation_message(&self, id: &AlertId, message: &ChatRef) -> Result<bool>;
     /// Counts one more wrong second-factor code; returns the new count.
     async fn count_wrong_code(&self, id: &AlertId) -> Result<u32>;
     /// Alerts in `status` whose `due_at` has come (oldest first, at most `limit`), from the
     /// status/due index: the scheduler never scans the table.
-    async fn due(
-        &self,
-        status: crate::core::state::Status,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<AlertId>>;
-    /// How many of this person's alerts are waiting for their answer.
+    async fn due(&self, status: Status, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertId>>;
+    /// How many of this person's alerts are waiting for them ([`Status::is_waiting_for_person`]).
     async fn open_asks(&self, user: &str) -> Result<usize>;
     /// Alerts received in `[start, end)`, from the received-day index (rollups; never a scan).
     async fn received_between(
@@ -105,7 +103,9 @@ pub trait Directory: Send + Sync {
 pub trait Chat: Send + Sync {
     /// The chat user id for an email, or `None` when nobody in the workspace has it.
     async fn find_person(&self, email: &str) -> Result<Option<String>>;
-    async fn send_direct(&self, chat_user: &str, message: &Message) -> Result<ChatRef>;
+    /// A direct message. [`Delivery::Unreachable`] only when this person cannot get one (not
+    /// in the workspace any more, deactivated); a broken token or a chat outage is an `Err`.
+    async fn send_direct(&self, chat_user: &str, message: &Message) -> Result<Delivery>;
     async fn send_to_channel(&self, channel: &str, message: &Message) -> Result<ChatRef>;
     async fn update(&self, at: &ChatRef, message: &Message) -> Result<()>;
     /// A reply in the thread of an earlier message.
@@ -120,6 +120,55 @@ pub trait Chat: Send + Sync {
     async fn show_home(&self, chat_user: &str, enrolled: bool) -> Result<()>;
     /// Opens the enrollment form: the secret to add to an authenticator app, and a code field.
     async fn open_enrollment_form(&self, trigger: &str, otpauth_uri: &str) -> Result<()>;
+}
+
+/// What became of a direct message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Posted(ChatRef),
+    /// The person cannot be reached in chat; the platform's reason, for the log.
+    Unreachable(String),
+}
+
+/// Why a request was not taken as coming from the chat platform. Safe to log and to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unverified {
+    /// No signing secret is configured.
+    NotConfigured,
+    /// A header is missing or not in the platform's form; says which.
+    Malformed(&'static str),
+    /// The request's timestamp is outside the replay window.
+    Expired,
+    /// Signed, but not with the secret we hold (or the body was changed).
+    Mismatch,
+}
+
+impl Unverified {
+    pub fn message(self) -> &'static str {
+        match self {
+            Unverified::NotConfigured => "no slack_signing_secret is configured",
+            Unverified::Malformed(what) => what,
+            Unverified::Expired => "the request is older than 5 minutes (or from the future)",
+            Unverified::Mismatch => "the signature does not match",
+        }
+    }
+}
+
+/// The chat platform's side of the interaction endpoint: proving a request came from it,
+/// reading what the person did, and shaping our answer in the platform's terms.
+pub trait ChatRequests: Send + Sync {
+    /// Checks the request's signature (header names lower-case) with the signing secret in `secrets`.
+    fn verify(
+        &self,
+        secrets: &Secrets,
+        headers: &HashMap<String, String>,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> std::result::Result<(), Unverified>;
+    /// What the platform sent; `Err` names what is wrong with the body.
+    fn read(&self, body: &[u8]) -> std::result::Result<Inbound, String>;
+    /// The response body for a reply (`None`: an empty 200).
+    fn reply_body(&self, reply: &Reply) -> Option<serde_json::Value>;
 }
 
 /// The form a Yes opens.
@@ -190,12 +239,24 @@ pub trait Checkpoints: Send + Sync {
 #[async_trait]
 pub trait WorkQueue: Send + Sync {
     async fn send(&self, item: &WorkItem) -> Result<()>;
+    /// Makes a received item that failed come back after `seconds` rather than the queue's
+    /// default (a rate limit said when). `receipt` identifies that delivery of the item.
+    async fn retry_after(&self, receipt: &str, seconds: u64) -> Result<()>;
 }
 
+/// The secret as stored: read fresh on every call (the cache is a [`SecretStore`]).
 #[async_trait]
 pub trait SecretSource: Send + Sync {
-    /// Reads the current secret (never cached here: see [`crate::secrets::SecretsCache`]).
     async fn fetch(&self) -> Result<Secrets>;
+}
+
+/// The secret as functions use it: read once per container, re-read (rate-limited) when a
+/// credential is refused, so rotating a key needs no redeploy.
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    async fn get(&self) -> Result<Arc<Secrets>>;
+    /// Re-reads the secret unless that happened moments ago; returns what is current.
+    async fn refresh(&self) -> Result<Arc<Secrets>>;
 }
 
 /// One page of a pulled source.
@@ -210,29 +271,15 @@ pub struct FeedPage {
 #[async_trait]
 pub trait AlertFeed: Send + Sync {
     /// The items of `window` after the cursor `after` (from the first one when `None`), oldest first.
-    async fn page(
-        &self,
-        window: &crate::intake::poll::Window,
-        after: Option<&serde_json::Value>,
-    ) -> Result<FeedPage>;
+    async fn page(&self, window: &Window, after: Option<&serde_json::Value>) -> Result<FeedPage>;
 }
 
 /// Where answers go back to: the SIEM (Splunk HEC, a signed webhook).
 #[async_trait]
 pub trait SiemSink: Send + Sync {
-    async fn send(&self, event: &crate::writeback::AnswerEvent) -> Result<()>;
+    async fn send(&self, event: &AnswerEvent) -> Result<()>;
 }
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
-}
-
-/// The real clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
 }

@@ -1,12 +1,24 @@
-//! Local runs only: `scripts/local-run.sh` shows a reminder, a deadline escalation and a rollup
-//! without waiting half an hour, by telling the scheduler and rollup functions what time it is
-//! (`"now"` in the event). Honoured only when `SECURITYBOT_TIME_TRAVEL=local`, which
-//! template.yaml never sets; otherwise the field is left in the event (and refused there).
+//! Clocks: the system clock every deployed function uses, and the travel clock of local runs.
+//!
+//! `scripts/local-run.sh` shows a reminder, a deadline escalation and a rollup without waiting
+//! half an hour, by telling the scheduler and rollup functions what time it is (`"now"` in the
+//! event). Honoured only when `SECURITYBOT_TIME_TRAVEL=local`, which template.yaml never sets;
+//! otherwise the field is left in the event (and refused there).
 
-use crate::ports::{Clock, SystemClock};
+use crate::ports::Clock;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
 
 pub const TIME_TRAVEL_ENV: &str = "SECURITYBOT_TIME_TRAVEL";
 

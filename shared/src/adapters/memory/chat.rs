@@ -1,0 +1,185 @@
+//! A chat twin that records every call and can be told to fail like Slack does: an outage
+//! (retryable), a rate limit with its delay, a broken token (permanent), or a person who
+//! cannot be reached.
+
+use crate::core::messages::Message;
+use crate::core::record::ChatRef;
+use crate::error::{Error, Result};
+use crate::ports::{AnswerForm, Chat, Delivery};
+use async_trait::async_trait;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One call, as a test wants to check it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatCall {
+    Direct { to: String, message: Message },
+    Channel { to: String, message: Message },
+    Reply { to: ChatRef, message: Message },
+    Update { at: ChatRef, message: Message },
+    AnswerForm(AnswerForm),
+    Whisper { to: String, text: String },
+    Home { to: String, enrolled: bool },
+    EnrollmentForm,
+}
+
+/// How the next sends fail, until [`MemoryChat::heal`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Outage,
+    RateLimited(u64),
+    /// `invalid_auth`: our token is wrong.
+    BrokenToken,
+}
+
+#[derive(Default)]
+pub struct MemoryChat {
+    /// email -> chat id of everyone in the workspace.
+    pub people: Mutex<HashMap<String, String>>,
+    /// Chat ids that exist but cannot get a DM (deactivated).
+    pub unreachable: Mutex<HashSet<String>>,
+    pub calls: Mutex<Vec<ChatCall>>,
+    fault: Mutex<Option<Fault>>,
+    ts: AtomicU64,
+}
+
+impl MemoryChat {
+    pub fn with_people(people: &[(&str, &str)]) -> Self {
+        let chat = MemoryChat::default();
+        chat.people.lock().unwrap().extend(
+            people
+                .iter()
+                .map(|(email, id)| (email.to_string(), id.to_string())),
+        );
+        chat
+    }
+
+    pub fn fail(&self, fault: Fault) {
+        *self.fault.lock().unwrap() = Some(fault);
+    }
+
+    pub fn heal(&self) {
+        *self.fault.lock().unwrap() = None;
+    }
+
+    pub fn calls(&self) -> Vec<ChatCall> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    /// Posts to channels (not DMs, replies or updates).
+    pub fn channel_posts(&self) -> Vec<Message> {
+        self.calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                ChatCall::Channel { message, .. } => Some(message),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn directs(&self) -> Vec<Message> {
+        self.calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                ChatCall::Direct { message, .. } => Some(message),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Fails if told to; otherwise records the call and returns a fresh message ref.
+    fn record(&self, call: ChatCall, channel: &str) -> Result<ChatRef> {
+        if let Some(fault) = *self.fault.lock().unwrap() {
+            return Err(match fault {
+                Fault::Outage => Error::transient("slack", "chat.postMessage: service_unavailable"),
+                Fault::RateLimited(secs) => Error::RateLimited {
+                    service: "slack",
+                    retry_after_secs: secs,
+                },
+                Fault::BrokenToken => Error::permanent("slack", "chat.postMessage: invalid_auth"),
+            });
+        }
+        self.calls.lock().unwrap().push(call);
+        Ok(ChatRef {
+            channel: channel.to_string(),
+            ts: format!("1800000000.{:06}", self.ts.fetch_add(1, Ordering::SeqCst)),
+        })
+    }
+}
+
+#[async_trait]
+impl Chat for MemoryChat {
+    async fn find_person(&self, email: &str) -> Result<Option<String>> {
+        Ok(self.people.lock().unwrap().get(email).cloned())
+    }
+
+    async fn send_direct(&self, chat_user: &str, message: &Message) -> Result<Delivery> {
+        if self.unreachable.lock().unwrap().contains(chat_user) {
+            return Ok(Delivery::Unreachable("user_disabled".into()));
+        }
+        let call = ChatCall::Direct {
+            to: chat_user.to_string(),
+            message: message.clone(),
+        };
+        self.record(call, &format!("D{chat_user}"))
+            .map(Delivery::Posted)
+    }
+
+    async fn send_to_channel(&self, channel: &str, message: &Message) -> Result<ChatRef> {
+        let call = ChatCall::Channel {
+            to: channel.to_string(),
+            message: message.clone(),
+        };
+        self.record(call, channel)
+    }
+
+    async fn update(&self, at: &ChatRef, message: &Message) -> Result<()> {
+        let call = ChatCall::Update {
+            at: at.clone(),
+            message: message.clone(),
+        };
+        self.record(call, &at.channel).map(|_| ())
+    }
+
+    async fn send_reply(&self, to: &ChatRef, message: &Message) -> Result<ChatRef> {
+        let call = ChatCall::Reply {
+            to: to.clone(),
+            message: message.clone(),
+        };
+        self.record(call, &to.channel)
+    }
+
+    async fn open_answer_form(&self, _trigger: &str, form: &AnswerForm) -> Result<()> {
+        self.record(ChatCall::AnswerForm(form.clone()), "")
+            .map(|_| ())
+    }
+
+    async fn whisper(&self, channel: &str, chat_user: &str, text: &str) -> Result<()> {
+        let call = ChatCall::Whisper {
+            to: chat_user.to_string(),
+            text: text.to_string(),
+        };
+        self.record(call, channel).map(|_| ())
+    }
+
+    async fn email_of(&self, chat_user: &str) -> Result<Option<String>> {
+        let people = self.people.lock().unwrap();
+        Ok(people
+            .iter()
+            .find(|(_, id)| id.as_str() == chat_user)
+            .map(|(email, _)| email.clone()))
+    }
+
+    async fn show_home(&self, chat_user: &str, enrolled: bool) -> Result<()> {
+        let call = ChatCall::Home {
+            to: chat_user.to_string(),
+            enrolled,
+        };
+        self.record(call, "").map(|_| ())
+    }
+
+    async fn open_enrollment_form(&self, _trigger: &str, _otpauth_uri: &str) -> Result<()> {
+        self.record(ChatCall::EnrollmentForm, "").map(|_| ())
+    }
+}

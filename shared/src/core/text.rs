@@ -1,0 +1,52 @@
+//! Text and JSON helpers every layer uses: the field limits an alert is held to, cutting text
+//! to a limit, and reading dotted paths out of JSON. Pure.
+
+use serde_json::Value;
+
+pub const MAX_SOURCE: usize = 64;
+pub const MAX_ID: usize = 256;
+pub const MAX_RULE: usize = 128;
+pub const MAX_USER: usize = 256;
+pub const MAX_TITLE: usize = 256;
+pub const MAX_DESCRIPTION: usize = 4000;
+pub const MAX_CONTEXT_ENTRIES: usize = 50;
+pub const MAX_CONTEXT_KEY: usize = 64;
+pub const MAX_CONTEXT_VALUE: usize = 1024;
+pub const MAX_LINK: usize = 2048;
+
+/// Follows a dotted path ("alertContext.actor.email") into a JSON value. Keys that contain
+/// dots themselves (Elastic's flattened "kibana.alert.rule.name") are found too, longest first.
+pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    if let Some(found) = value.get(path) {
+        return Some(found);
+    }
+    path.match_indices('.').rev().find_map(|(i, _)| {
+        let inner = value.get(&path[..i])?;
+        lookup(inner, &path[i + 1..])
+    })
+}
+
+/// A scalar as text: strings as they are, numbers and booleans printed, arrays of scalars
+/// joined (Splunk's multi-value fields). Objects and nulls are not text.
+pub fn as_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Array(items) => {
+            let parts: Option<Vec<String>> = items.iter().map(as_text).collect();
+            parts.map(|p| p.join(", ")).filter(|s| !s.is_empty())
+        }
+        Value::Null | Value::Object(_) => None,
+    }
+}
+
+/// Cuts to at most `max` characters (on a char boundary), marking the cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
