@@ -8,3 +8,6 @@ pub mod deadlines;
 pub mod endpoint;
 mod enrollment;
 pub mod notifier;
+
+#[cfg(test)]
+mod tests;

@@ -110,3 +110,74 @@ impl Rollups {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::memory::{
+        Fault, FixedClock, MemoryAlerts, MemoryChat, MemoryCheckpoints, MemorySecondFactor,
+    };
+    use crate::core::state::Status;
+    use chrono::TimeZone;
+
+    fn rollups() -> (Rollups, Arc<MemoryChat>, Arc<MemoryCheckpoints>) {
+        let mut escalated = crate::core::messages::tests::record();
+        escalated.status = Status::Escalated;
+        let chat = Arc::new(MemoryChat::default());
+        let checkpoints = Arc::new(MemoryCheckpoints::default());
+        let rollups = Rollups {
+            alerts: Arc::new(MemoryAlerts::with([escalated])),
+            second_factor: Arc::new(MemorySecondFactor::new(5)),
+            checkpoints: checkpoints.clone(),
+            chat: chat.clone(),
+            channel: "CSEC".into(),
+            tz: chrono_tz::UTC,
+            clock: Arc::new(FixedClock::at(
+                Utc.with_ymd_and_hms(2026, 11, 28, 11, 0, 30).unwrap(),
+            )),
+        };
+        (rollups, chat, checkpoints)
+    }
+
+    #[tokio::test]
+    async fn a_period_is_posted_once_however_often_its_tick_comes() {
+        let (rollups, chat, checkpoints) = rollups();
+        let tick = Utc.with_ymd_and_hms(2026, 11, 28, 11, 0, 0).unwrap();
+        let first = rollups.run(Cadence::Hourly, Some(tick)).await.unwrap();
+        assert!(first.posted);
+        assert_eq!(first.open_escalations, 1);
+        let again = rollups.run(Cadence::Hourly, Some(tick)).await.unwrap();
+        assert!(!again.posted);
+        assert_eq!(chat.channel_posts().len(), 1);
+        assert!(
+            checkpoints
+                .done_note(&first.period)
+                .unwrap()
+                .starts_with("posted CSEC ")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_post_frees_the_period_for_the_retry() {
+        let (rollups, chat, _) = rollups();
+        let tick = Utc.with_ymd_and_hms(2026, 11, 28, 11, 0, 0).unwrap();
+        chat.fail(Fault::Outage);
+        assert!(rollups.run(Cadence::Hourly, Some(tick)).await.is_err());
+        chat.heal();
+        assert!(
+            rollups
+                .run(Cadence::Hourly, Some(tick))
+                .await
+                .unwrap()
+                .posted
+        );
+    }
+
+    #[tokio::test]
+    async fn a_tick_from_the_future_is_refused() {
+        let (rollups, chat, _) = rollups();
+        let tick = Utc.with_ymd_and_hms(2026, 11, 29, 0, 0, 0).unwrap();
+        assert!(rollups.run(Cadence::Daily, Some(tick)).await.is_err());
+        assert!(chat.channel_posts().is_empty());
+    }
+}

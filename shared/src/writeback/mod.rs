@@ -69,3 +69,6 @@ impl Writeback {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests;

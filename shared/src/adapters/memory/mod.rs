@@ -11,6 +11,7 @@ pub use checkpoints::MemoryCheckpoints;
 pub use second_factor::MemorySecondFactor;
 
 use crate::core::alert::AlertId;
+use crate::core::answer_event::AnswerEvent;
 use crate::core::record::{AlertRecord, ChatRef};
 use crate::core::secrets::Secrets;
 use crate::core::snooze::Snooze;
@@ -19,18 +20,24 @@ use crate::core::transition::Transition;
 use crate::core::work::{ClaimKind, WorkItem};
 use crate::error::Result;
 use crate::ports::SecretStore;
-use crate::ports::{AlertStore, Clock, Directory, Inserted, SecretSource, SnoozeStore, WorkQueue};
+use crate::ports::{
+    AlertStore, Clock, Directory, Inserted, SecretSource, SiemSink, SnoozeStore, WorkQueue,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Records by id; claims with when they were taken; and a switch that makes giving a claim
+/// back fail (a store outage between a failed send and its release).
 #[derive(Default)]
 #[allow(clippy::type_complexity)]
 pub struct MemoryAlerts(
     pub Mutex<HashMap<AlertId, AlertRecord>>,
     pub Mutex<HashMap<(AlertId, String), DateTime<Utc>>>,
+    pub AtomicBool,
 );
 
 impl MemoryAlerts {
@@ -118,6 +125,9 @@ impl AlertStore for MemoryAlerts {
     }
 
     async fn release(&self, id: &AlertId, kind: ClaimKind) -> Result<()> {
+        if self.2.load(Ordering::SeqCst) {
+            return Err(crate::error::Error::transient("dynamodb", "release failed"));
+        }
         self.1.lock().unwrap().remove(&(id.clone(), kind.name()));
         Ok(())
     }
@@ -300,6 +310,21 @@ impl SecretStore for StaticSecrets {
 
     async fn refresh(&self) -> Result<Arc<Secrets>> {
         Ok(Arc::new(self.0.clone()))
+    }
+}
+
+/// A SIEM that records what it is sent, and can be told to refuse.
+#[derive(Default)]
+pub struct MemorySiem(pub Mutex<Vec<AnswerEvent>>, pub AtomicBool);
+
+#[async_trait]
+impl SiemSink for MemorySiem {
+    async fn send(&self, event: &AnswerEvent) -> Result<()> {
+        if self.1.load(Ordering::SeqCst) {
+            return Err(crate::error::Error::transient("siem", "HTTP 503"));
+        }
+        self.0.lock().unwrap().push(event.clone());
+        Ok(())
     }
 }
 

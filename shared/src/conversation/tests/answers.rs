@@ -1,0 +1,466 @@
+//! Every branch of the person's answers and the team's buttons.
+
+use super::*;
+use crate::core::interaction::{Interaction, Reply};
+use crate::core::messages::{self, ButtonAction};
+use crate::core::state::EscalationReason;
+use crate::ports::SnoozeStore;
+
+fn click(action: ButtonAction, id: &AlertId, who: &str) -> Interaction {
+    Interaction::Clicked {
+        action,
+        alert_id: id.clone(),
+        chat_user: who.into(),
+        trigger: "trigger-1".into(),
+        channel: Some(format!("D{who}")),
+    }
+}
+
+fn submit(id: &AlertId, code: &str, snooze_minutes: Option<u32>) -> Interaction {
+    Interaction::Submitted {
+        alert_id: id.clone(),
+        chat_user: ALICE_CHAT.into(),
+        explanation: "deploying the hotfix".into(),
+        code: Some(code.into()),
+        snooze_minutes,
+    }
+}
+
+fn code_error(reply: &Reply) -> &str {
+    match reply {
+        Reply::FormErrors(errors) => &errors.iter().find(|(f, _)| *f == "code").unwrap().1,
+        Reply::Done => panic!("expected the form to stay open with an error"),
+    }
+}
+
+/// The person said Yes and the form is open.
+async fn awaiting_code(world: &World) -> AlertId {
+    let id = world.stored(Status::Asked);
+    world
+        .answers()
+        .handle(click(ButtonAction::AnswerYes, &id, ALICE_CHAT))
+        .await
+        .unwrap();
+    assert_eq!(world.record(&id).status, Status::AwaitingSecondFactor);
+    id
+}
+
+#[tokio::test]
+async fn a_click_by_someone_else_changes_nothing_and_tells_them_kindly() {
+    let world = World::new();
+    let id = world.stored(Status::Asked);
+    for action in [ButtonAction::AnswerYes, ButtonAction::AnswerNo] {
+        let reply = world
+            .answers()
+            .handle(click(action, &id, "UMALLORY"))
+            .await
+            .unwrap();
+        assert_eq!(reply, Reply::Done);
+    }
+    assert_eq!(world.record(&id).status, Status::Asked);
+    assert!(world.queued().is_empty());
+    let whispers = world
+        .chat
+        .calls()
+        .into_iter()
+        .filter(|c| matches!(c, ChatCall::Whisper { to, text } if to == "UMALLORY" && text == messages::NOT_YOURS))
+        .count();
+    assert_eq!(whispers, 2);
+}
+
+#[tokio::test]
+async fn no_escalates_once_however_often_it_is_clicked() {
+    let world = World::new();
+    let id = world.stored(Status::Reminded);
+    for _ in 0..2 {
+        world
+            .answers()
+            .handle(click(ButtonAction::AnswerNo, &id, ALICE_CHAT))
+            .await
+            .unwrap();
+    }
+    let record = world.record(&id);
+    assert_eq!(record.status, Status::Escalated);
+    assert_eq!(record.escalation_reason, Some(EscalationReason::Denied));
+    assert_eq!(record.due_at, None, "nothing more is due from the person");
+    // The second click, finding no team post yet, queues it again (in case the first was
+    // lost); the notifier posts once whatever it is handed.
+    let items = world.queue.drain();
+    assert!(
+        items
+            .iter()
+            .all(|i| i.action == Action::Escalate && i.alert_id == id)
+    );
+    for item in &items {
+        world.notifier().handle(item).await.unwrap();
+    }
+    assert_eq!(world.chat.channel_posts().len(), 1, "one team post");
+    let updates = world
+        .chat
+        .calls()
+        .into_iter()
+        .filter(|c| matches!(c, ChatCall::Update { .. }))
+        .count();
+    assert_eq!(updates, 1, "the question is updated once");
+}
+
+#[tokio::test]
+async fn yes_opens_the_form_and_stops_the_reminder_but_not_the_deadline() {
+    let world = World::new();
+    world.second_factor.enrolled(ALICE, "111111");
+    let id = awaiting_code(&world).await;
+    let record = world.record(&id);
+    assert_eq!(record.due_at, record.deadline_at);
+    let forms: Vec<_> = world
+        .chat
+        .calls()
+        .into_iter()
+        .filter_map(|c| match c {
+            ChatCall::AnswerForm(form) => Some(form),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(forms.len(), 1);
+    assert!(forms[0].needs_code);
+    assert_eq!(forms[0].snooze_choices, vec![60, 240, 480]);
+}
+
+#[tokio::test]
+async fn yes_without_a_second_factor_is_an_unverified_escalation_never_a_confirmation() {
+    let world = World::new();
+    let id = world.stored(Status::Asked);
+    world
+        .answers()
+        .handle(click(ButtonAction::AnswerYes, &id, ALICE_CHAT))
+        .await
+        .unwrap();
+    let record = world.record(&id);
+    assert_eq!(record.status, Status::Escalated);
+    assert_eq!(
+        record.escalation_reason,
+        Some(EscalationReason::UnverifiedYes)
+    );
+    assert_eq!(world.queued(), vec![Action::Escalate]);
+    assert!(world.snoozes.0.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_code_keeps_the_form_open_and_counts_down() {
+    let world = World::new();
+    world.second_factor.enrolled(ALICE, "111111");
+    let id = awaiting_code(&world).await;
+    let reply = world
+        .answers()
+        .handle(submit(&id, "999999", None))
+        .await
+        .unwrap();
+    assert_eq!(code_error(&reply), messages::wrong_code(ATTEMPTS - 1));
+    assert!(code_error(&reply).contains("(2 attempts left)"));
+    let record = world.record(&id);
+    assert_eq!(record.status, Status::AwaitingSecondFactor);
+    assert_eq!(record.second_factor_failures, 1);
+}
+
+#[tokio::test]
+async fn the_last_wrong_code_for_an_alert_escalates_it_with_the_explanation() {
+    let world = World::new();
+    world.second_factor.enrolled(ALICE, "111111");
+    let id = awaiting_code(&world).await;
+    for n in 1..ATTEMPTS {
+        let reply = world
+            .answers()
+            .handle(submit(&id, &format!("00000{n}"), None))
+            .await
+            .unwrap();
+        assert!(matches!(reply, Reply::FormErrors(_)), "attempt {n}");
+    }
+    let reply = world
+        .answers()
+        .handle(submit(&id, "000009", None))
+        .await
+        .unwrap();
+    assert_eq!(reply, Reply::Done);
+    let record = world.record(&id);
+    assert_eq!(record.status, Status::Escalated);
+    assert_eq!(
+        record.escalation_reason,
+        Some(EscalationReason::SecondFactorFailed)
+    );
+    assert_eq!(record.explanation.as_deref(), Some("deploying the hotfix"));
+    world.queue.drain();
+    // The right code after that changes nothing.
+    world
+        .answers()
+        .handle(submit(&id, "111111", None))
+        .await
+        .unwrap();
+    assert_eq!(world.record(&id).status, Status::Escalated);
+}
+
+#[tokio::test]
+async fn a_person_locked_out_across_alerts_is_escalated_at_once() {
+    let world = World::new();
+    world.second_factor.enrolled(ALICE, "111111");
+    let id = awaiting_code(&world).await;
+    // Wrong codes on other alerts used up the person's hourly allowance.
+    for _ in 0..PERSON_LIMIT {
+        crate::ports::SecondFactor::verify(&*world.second_factor, ALICE, "000000", t0())
+            .await
+            .unwrap();
+    }
+    world
+        .answers()
+        .handle(submit(&id, "111111", None))
+        .await
+        .unwrap();
+    let record = world.record(&id);
+    assert_eq!(record.status, Status::Escalated);
+    assert_eq!(
+        record.escalation_reason,
+        Some(EscalationReason::SecondFactorFailed)
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_a_wrong_code() {
+    let world = World::new();
+    world.second_factor.enrolled(ALICE, "111111");
+    crate::ports::SecondFactor::verify(&*world.second_factor, ALICE, "111111", t0())
+        .await
+        .unwrap();
+    let id = awaiting_code(&world).await;
+    let reply = world
+        .answers()
+        .handle(submit(&id, "111111", None))
+        .await
+        .unwrap();
+    assert!(code_error(&reply).starts_with("That code didn't work"));
+    assert_eq!(world.record(&id).status, Status::AwaitingSecondFactor);
+}
+
+#[tokio::test]
+async fn a_verified_yes_confirms_snoozes_in_scope_and_updates_the_question() {
+    let world = World::new();
+    world.second_factor.enrolled(ALICE, "111111");
+    let id = awaiting_code(&world).await;
+    let reply = world
+        .answers()
+        .handle(submit(&id, "111111", Some(240)))
+        .await
+        .unwrap();
+    assert_eq!(reply, Reply::Done);
+    let record = world.record(&id);
+    assert_eq!(record.status, Status::Confirmed);
+    assert_eq!(record.explanation.as_deref(), Some("deploying the hotfix"));
+    assert_eq!(record.due_at, None);
+    let snoozes = world.snoozes.list().await.unwrap();
+    assert_eq!(snoozes.len(), 1);
+    assert_eq!(snoozes[0].confirmed_alert, id);
+    assert_eq!(snoozes[0].scope.user, ALICE);
+    assert_eq!(snoozes[0].expires_at, t0() + Duration::minutes(240));
+    assert!(
+        world
+            .chat
+            .calls()
+            .iter()
+            .any(|c| matches!(c, ChatCall::Update { .. }))
+    );
+    assert!(world.queued().is_empty(), "nothing for the team");
+}
+
+#[tokio::test]
+async fn a_snooze_longer_than_the_rule_allows_is_cut_to_the_rule() {
+    let world = World::new();
+    world.second_factor.enrolled(ALICE, "111111");
+    let id = awaiting_code(&world).await;
+    world
+        .answers()
+        .handle(submit(&id, "111111", Some(100_000)))
+        .await
+        .unwrap();
+    let snoozes = world.snoozes.list().await.unwrap();
+    assert_eq!(snoozes[0].expires_at, t0() + Duration::minutes(480));
+}
+
+#[tokio::test]
+async fn the_first_code_after_enrollment_is_announced_to_the_team() {
+    let world = World::new();
+    world.second_factor.pending(ALICE, "111111");
+    let id = awaiting_code(&world).await;
+    world
+        .answers()
+        .handle(submit(&id, "111111", None))
+        .await
+        .unwrap();
+    assert_eq!(world.record(&id).status, Status::Confirmed);
+    let posts = world.chat.channel_posts();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0], messages::enrolled(ALICE, ALICE_CHAT));
+}
+
+#[tokio::test]
+async fn an_empty_explanation_is_asked_for_and_nothing_is_checked() {
+    let world = World::new();
+    world.second_factor.enrolled(ALICE, "111111");
+    let id = awaiting_code(&world).await;
+    let reply = world
+        .answers()
+        .handle(Interaction::Submitted {
+            alert_id: id.clone(),
+            chat_user: ALICE_CHAT.into(),
+            explanation: String::new(),
+            code: Some("111111".into()),
+            snooze_minutes: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        reply,
+        Reply::FormErrors(vec![("explanation", messages::EXPLANATION_NEEDED.into())])
+    );
+    assert_eq!(world.record(&id).status, Status::AwaitingSecondFactor);
+}
+
+#[tokio::test]
+async fn a_form_submitted_by_someone_else_is_refused() {
+    let world = World::new();
+    world.second_factor.enrolled(ALICE, "111111");
+    let id = awaiting_code(&world).await;
+    let reply = world
+        .answers()
+        .handle(Interaction::Submitted {
+            alert_id: id.clone(),
+            chat_user: "UMALLORY".into(),
+            explanation: "me".into(),
+            code: Some("111111".into()),
+            snooze_minutes: None,
+        })
+        .await
+        .unwrap();
+    assert!(matches!(reply, Reply::FormErrors(_)));
+    assert_eq!(world.record(&id).status, Status::AwaitingSecondFactor);
+}
+
+#[tokio::test]
+async fn only_the_team_closes_escalations_and_the_post_says_who() {
+    let world = World::new();
+    let id = world.stored(Status::Escalated);
+    {
+        let mut map = world.alerts.0.lock().unwrap();
+        map.get_mut(&id).unwrap().escalation_message = Some(ChatRef {
+            channel: CHANNEL.into(),
+            ts: "1.2".into(),
+        });
+    }
+    world
+        .answers()
+        .handle(click(ButtonAction::TeamAcknowledge, &id, ALICE_CHAT))
+        .await
+        .unwrap();
+    assert_eq!(world.record(&id).status, Status::Escalated, "not the team");
+    world
+        .answers()
+        .handle(click(ButtonAction::TeamAcknowledge, &id, TEAM_MEMBER))
+        .await
+        .unwrap();
+    assert_eq!(world.record(&id).status, Status::Acknowledged);
+    world
+        .answers()
+        .handle(click(ButtonAction::TeamResolve, &id, TEAM_MEMBER))
+        .await
+        .unwrap();
+    let record = world.record(&id);
+    assert_eq!(record.status, Status::ResolvedBenign);
+    assert_eq!(
+        record.history.last().unwrap().actor,
+        format!("chat:{TEAM_MEMBER}")
+    );
+    let updates = world
+        .chat
+        .calls()
+        .into_iter()
+        .filter(|c| matches!(c, ChatCall::Update { at, .. } if at.channel == CHANNEL))
+        .count();
+    assert_eq!(updates, 2);
+}
+
+#[tokio::test]
+async fn a_click_on_an_alert_that_moved_on_does_nothing() {
+    let world = World::new();
+    let id = world.stored(Status::Confirmed);
+    world
+        .answers()
+        .handle(click(ButtonAction::AnswerNo, &id, ALICE_CHAT))
+        .await
+        .unwrap();
+    world
+        .answers()
+        .handle(click(ButtonAction::AnswerYes, &id, ALICE_CHAT))
+        .await
+        .unwrap();
+    assert_eq!(world.record(&id).status, Status::Confirmed);
+    assert!(world.queued().is_empty());
+    assert!(world.chat.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_retried_no_after_a_lost_queue_message_queues_the_post_again() {
+    let world = World::new();
+    let id = world.stored(Status::Escalated); // escalated, but no team post recorded yet
+    world
+        .answers()
+        .handle(click(ButtonAction::AnswerNo, &id, ALICE_CHAT))
+        .await
+        .unwrap();
+    assert_eq!(world.queued(), vec![Action::Escalate]);
+}
+
+#[tokio::test]
+async fn home_tab_enrollment_shows_the_seed_once_and_announces_the_first_code() {
+    let world = World::new();
+    let answers = world.answers();
+    answers
+        .handle(Interaction::StartEnrollment {
+            chat_user: ALICE_CHAT.into(),
+            trigger: "t".into(),
+        })
+        .await
+        .unwrap();
+    answers
+        .handle(Interaction::StartEnrollment {
+            chat_user: ALICE_CHAT.into(),
+            trigger: "t".into(),
+        })
+        .await
+        .unwrap();
+    let forms = world
+        .chat
+        .calls()
+        .into_iter()
+        .filter(|c| *c == ChatCall::EnrollmentForm)
+        .count();
+    assert_eq!(forms, 1, "a second click never shows a new seed");
+    let wrong = answers
+        .handle(Interaction::SubmittedEnrollment {
+            chat_user: ALICE_CHAT.into(),
+            code: "bad".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong,
+        Reply::FormErrors(vec![("code", messages::ENROLLMENT_WRONG_CODE.into())])
+    );
+    let code = format!("{:06}", t0().timestamp() % 1_000_000); // the twin's first code
+    answers
+        .handle(Interaction::SubmittedEnrollment {
+            chat_user: ALICE_CHAT.into(),
+            code,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        world.chat.channel_posts(),
+        vec![messages::enrolled(ALICE, ALICE_CHAT)]
+    );
+}

@@ -1,0 +1,98 @@
+//! The scheduler's sweep: one reminder, escalation at the deadline, owed hand-offs re-sent.
+
+use super::*;
+use crate::conversation::deadlines::Sweep;
+use crate::core::state::EscalationReason;
+
+#[tokio::test]
+async fn nothing_is_due_before_the_reminder() {
+    let world = World::new();
+    world.stored(Status::Asked);
+    world.later(9);
+    assert_eq!(world.deadlines().run().await.unwrap(), Sweep::default());
+    assert!(world.queued().is_empty());
+}
+
+#[tokio::test]
+async fn reminds_once_then_escalates_at_the_deadline() {
+    let world = World::new();
+    let id = world.stored(Status::Asked);
+    world.later(10);
+    let sweep = world.deadlines().run().await.unwrap();
+    assert_eq!(sweep.reminded, 1);
+    assert_eq!(world.queued(), vec![Action::Remind]);
+    let record = world.record(&id);
+    assert_eq!(record.status, Status::Reminded);
+    assert_eq!(record.due_at, record.deadline_at);
+    // An overlapping run finds nothing more to do.
+    assert_eq!(world.deadlines().run().await.unwrap(), Sweep::default());
+
+    world.later(30);
+    let sweep = world.deadlines().run().await.unwrap();
+    assert_eq!(sweep.escalated, 1);
+    assert_eq!(world.queued(), vec![Action::Escalate]);
+    let record = world.record(&id);
+    assert_eq!(record.status, Status::Escalated);
+    assert_eq!(record.escalation_reason, Some(EscalationReason::NoAnswer));
+    assert_eq!(record.due_at, None);
+}
+
+#[tokio::test]
+async fn an_asked_alert_past_its_deadline_skips_the_reminder() {
+    let world = World::new();
+    let id = world.stored(Status::Asked);
+    world.later(45);
+    let sweep = world.deadlines().run().await.unwrap();
+    assert_eq!((sweep.reminded, sweep.escalated), (0, 1));
+    assert_eq!(world.record(&id).status, Status::Escalated);
+}
+
+#[tokio::test]
+async fn a_yes_without_its_code_by_the_deadline_escalates() {
+    let world = World::new();
+    let id = world.stored(Status::AwaitingSecondFactor);
+    world.alerts.0.lock().unwrap().get_mut(&id).unwrap().due_at =
+        Some(t0() + Duration::minutes(30));
+    world.later(30);
+    assert_eq!(world.deadlines().run().await.unwrap().escalated, 1);
+    assert_eq!(world.record(&id).status, Status::Escalated);
+}
+
+#[tokio::test]
+async fn owed_hand_offs_are_sent_again_and_looked_at_later() {
+    let world = World::new();
+    let asked = world.stored(Status::Received);
+    let unroutable = {
+        let mut r = crate::core::messages::tests::record();
+        r.id = AlertId::from_stored("al_unroutable");
+        r.status = Status::Unroutable;
+        r.due_at = Some(t0());
+        world
+            .alerts
+            .0
+            .lock()
+            .unwrap()
+            .insert(r.id.clone(), r.clone());
+        r.id
+    };
+    world
+        .alerts
+        .0
+        .lock()
+        .unwrap()
+        .get_mut(&asked)
+        .unwrap()
+        .due_at = Some(t0());
+    world.later(1);
+    let sweep = world.deadlines().run().await.unwrap();
+    assert_eq!(sweep.resent, 2);
+    let mut actions = world.queued();
+    actions.sort_by_key(|a| format!("{a:?}"));
+    assert_eq!(actions, vec![Action::Ask, Action::Escalate]);
+    for id in [&asked, &unroutable] {
+        let record = world.record(id);
+        assert_eq!(record.queued_at, Some(t0() + Duration::minutes(1)));
+        assert_eq!(record.due_at, Some(t0() + Duration::minutes(16)));
+    }
+    assert_eq!(world.deadlines().run().await.unwrap().resent, 0);
+}

@@ -1,0 +1,132 @@
+//! Unit tests of the conversation's use cases on the in-memory twins: every branch, no moto.
+//! (The moto and end-to-end tests in tests/ prove the adapters; these prove the logic.)
+
+mod answers;
+mod deadlines;
+mod endpoint;
+mod notifier;
+
+use super::answers::Answers;
+use super::deadlines::Deadlines;
+use super::notifier::Notifier;
+use crate::adapters::memory::*;
+use crate::config::BotConfig;
+use crate::core::alert::AlertId;
+use crate::core::record::{AlertRecord, ChatRef};
+use crate::core::state::Status;
+use crate::core::work::{Action, WorkItem};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::sync::Arc;
+
+pub const ALICE: &str = "alice@example.com";
+pub const ALICE_CHAT: &str = "UALICE";
+pub const TEAM_MEMBER: &str = "UTEAM";
+pub const CHANNEL: &str = "CSECURITY";
+/// Wrong codes allowed per alert, and per person per hour (the twins' setting).
+pub const ATTEMPTS: u32 = 3;
+pub const PERSON_LIMIT: u32 = 5;
+
+/// Everything the conversation talks to, in memory, at a fixed time.
+pub struct World {
+    pub alerts: Arc<MemoryAlerts>,
+    pub snoozes: Arc<MemorySnoozes>,
+    pub directory: Arc<MemoryDirectory>,
+    pub queue: Arc<MemoryQueue>,
+    pub chat: Arc<MemoryChat>,
+    pub second_factor: Arc<MemorySecondFactor>,
+    pub clock: Arc<FixedClock>,
+    pub bot: BotConfig,
+}
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap()
+}
+
+impl World {
+    pub fn new() -> Self {
+        World {
+            alerts: Arc::new(MemoryAlerts::default()),
+            snoozes: Arc::new(MemorySnoozes::default()),
+            directory: Arc::new(MemoryDirectory::default()),
+            queue: Arc::new(MemoryQueue::default()),
+            chat: Arc::new(MemoryChat::with_people(&[(ALICE, ALICE_CHAT)])),
+            second_factor: Arc::new(MemorySecondFactor::new(PERSON_LIMIT)),
+            clock: Arc::new(FixedClock::at(t0())),
+            bot: BotConfig::load(None).unwrap(),
+        }
+    }
+
+    pub fn answers(&self) -> Answers {
+        Answers {
+            alerts: self.alerts.clone(),
+            snoozes: self.snoozes.clone(),
+            chat: self.chat.clone(),
+            second_factor: self.second_factor.clone(),
+            queue: self.queue.clone(),
+            clock: self.clock.clone(),
+            rules: Arc::new(self.bot.rules.clone()),
+            team: vec![TEAM_MEMBER.into()],
+            max_code_attempts: ATTEMPTS,
+            security_channel: CHANNEL.into(),
+        }
+    }
+
+    pub fn notifier(&self) -> Notifier {
+        Notifier {
+            alerts: self.alerts.clone(),
+            directory: self.directory.clone(),
+            chat: self.chat.clone(),
+            queue: self.queue.clone(),
+            clock: self.clock.clone(),
+            rules: Arc::new(self.bot.rules.clone()),
+            security_channel: CHANNEL.into(),
+        }
+    }
+
+    pub fn deadlines(&self) -> Deadlines {
+        Deadlines {
+            alerts: self.alerts.clone(),
+            queue: self.queue.clone(),
+            clock: self.clock.clone(),
+            batch: 50,
+        }
+    }
+
+    /// Stores Alice's sudo alert (rule `sudo_root_shell`: 2FA, snooze up to 8 h by host,
+    /// reminder at 10 min, deadline at 30) as it stands in `status`: asked at t0 if it got that
+    /// far, with the deadline and next due time the notifier would have set.
+    pub fn stored(&self, status: Status) -> AlertId {
+        let mut record: AlertRecord = crate::core::messages::tests::record();
+        record.status = status;
+        if status != Status::Received {
+            record.queued_at = Some(t0());
+            record.chat_user = Some(ALICE_CHAT.into());
+            record.ask_message = Some(ChatRef {
+                channel: format!("D{ALICE_CHAT}"),
+                ts: "1700000000.000001".into(),
+            });
+            record.deadline_at = Some(t0() + Duration::minutes(30));
+            record.due_at = Some(t0() + Duration::minutes(10));
+        }
+        let id = record.id.clone();
+        self.alerts.0.lock().unwrap().insert(id.clone(), record);
+        id
+    }
+
+    pub fn record(&self, id: &AlertId) -> AlertRecord {
+        self.alerts.record(id)
+    }
+
+    pub fn later(&self, minutes: i64) {
+        self.clock.set(t0() + Duration::minutes(minutes));
+    }
+
+    /// The actions queued so far (and forgets them).
+    pub fn queued(&self) -> Vec<Action> {
+        self.queue.drain().into_iter().map(|i| i.action).collect()
+    }
+
+    pub fn item(action: Action, id: &AlertId) -> WorkItem {
+        WorkItem::new(action, id.clone())
+    }
+}

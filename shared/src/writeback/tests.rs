@@ -1,0 +1,142 @@
+//! Write-back on the twins: once per status, retried after a failure, in order.
+
+use super::*;
+use crate::adapters::memory::{FixedClock, MemoryAlerts, MemorySiem};
+use crate::core::alert::AlertId;
+use crate::core::state::Status;
+use crate::error::Error;
+use chrono::{TimeZone, Utc};
+use std::sync::atomic::Ordering;
+
+fn event(id: &str, status: Status) -> AnswerEvent {
+    AnswerEvent {
+        event_id: format!("{id}:{status}"),
+        alert_id: AlertId::from_stored(id),
+        source: "webhook".into(),
+        source_id: None,
+        rule: "sudo_root_shell".into(),
+        user: Some("alice@example.com".into()),
+        status,
+        escalation_reason: None,
+        explanation: None,
+        at: Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap(),
+        actor: "chat:U1".into(),
+    }
+}
+
+fn writeback() -> (Writeback, Arc<MemorySiem>, Arc<MemoryAlerts>) {
+    let siem = Arc::new(MemorySiem::default());
+    let alerts = Arc::new(MemoryAlerts::default());
+    let writeback = Writeback {
+        sink: Some(siem.clone()),
+        alerts: alerts.clone(),
+        clock: Arc::new(FixedClock::at(Utc::now())),
+    };
+    (writeback, siem, alerts)
+}
+
+#[tokio::test]
+async fn each_status_is_written_back_once() {
+    let (writeback, siem, _) = writeback();
+    let escalated = event("al_1", Status::Escalated);
+    assert!(writeback.deliver(&escalated).await.unwrap());
+    assert!(
+        !writeback.deliver(&escalated).await.unwrap(),
+        "a redelivery"
+    );
+    assert!(
+        writeback
+            .deliver(&event("al_1", Status::Acknowledged))
+            .await
+            .unwrap()
+    );
+    let sent: Vec<Status> = siem.0.lock().unwrap().iter().map(|e| e.status).collect();
+    assert_eq!(sent, vec![Status::Escalated, Status::Acknowledged]);
+}
+
+#[tokio::test]
+async fn a_failed_send_is_sent_by_the_retry() {
+    let (writeback, siem, _) = writeback();
+    siem.1.store(true, Ordering::SeqCst);
+    let confirmed = event("al_1", Status::Confirmed);
+    assert!(
+        writeback
+            .deliver(&confirmed)
+            .await
+            .unwrap_err()
+            .is_retryable()
+    );
+    siem.1.store(false, Ordering::SeqCst);
+    assert!(writeback.deliver(&confirmed).await.unwrap());
+    assert_eq!(siem.0.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failing_release_never_hides_the_send_error() {
+    let (writeback, siem, alerts) = writeback();
+    siem.1.store(true, Ordering::SeqCst);
+    alerts.2.store(true, Ordering::SeqCst);
+    let error = writeback
+        .deliver(&event("al_1", Status::Confirmed))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::Transient {
+                service: "siem",
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn off_sends_nothing() {
+    let (mut writeback, siem, _) = writeback();
+    writeback.sink = None;
+    assert!(
+        !writeback
+            .deliver(&event("al_1", Status::Confirmed))
+            .await
+            .unwrap()
+    );
+    assert!(siem.0.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_batch_stops_at_its_first_failure_and_reports_where() {
+    let (writeback, siem, _) = writeback();
+    let changes = vec![
+        StreamChange {
+            sequence: "1".into(),
+            event: Ok(Some(event("al_1", Status::Confirmed))),
+        },
+        StreamChange {
+            sequence: "2".into(),
+            event: Ok(None),
+        },
+        StreamChange {
+            sequence: "3".into(),
+            event: Err(Error::Invalid("stream image is not an alert".into())),
+        },
+        StreamChange {
+            sequence: "4".into(),
+            event: Ok(Some(event("al_2", Status::Escalated))),
+        },
+    ];
+    assert_eq!(writeback.deliver_in_order(changes).await, Some("3".into()));
+    let sent: Vec<String> = siem
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.event_id.clone())
+        .collect();
+    assert_eq!(
+        sent,
+        vec!["al_1:confirmed".to_string()],
+        "nothing after the failure"
+    );
+}
