@@ -1,11 +1,12 @@
 //! Building the adapters from an AWS config, once per cold start. Shared by every function so
 //! each `main` is only: read settings, wire, run.
 
-use crate::adapters::dynamodb::{DynamoAlerts, DynamoCheckpoints, DynamoDirectory, DynamoSnoozes};
+use crate::adapters::dynamodb::{
+    DynamoAlerts, DynamoCheckpoints, DynamoDirectory, DynamoSecondFactor, DynamoSnoozes,
+};
 use crate::adapters::secrets_manager::{SecretsCache, SecretsManagerSource};
 use crate::adapters::slack::SlackChat;
 use crate::adapters::sqs::SqsWorkQueue;
-use crate::adapters::totp::TotpSecondFactor;
 use crate::config::{BotConfig, Resources};
 use crate::intake::admit::Intake;
 use crate::ports::{
@@ -80,7 +81,7 @@ impl Adapters {
     }
 
     pub fn second_factor(&self, max_failures_per_hour: u32) -> Arc<dyn SecondFactor> {
-        Arc::new(TotpSecondFactor::new(
+        Arc::new(DynamoSecondFactor::new(
             self.dynamodb.clone(),
             &self.people_table,
             self.secrets.clone(),

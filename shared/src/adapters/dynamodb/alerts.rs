@@ -105,89 +105,33 @@ impl AlertStore for DynamoAlerts {
     }
 
     async fn transition(&self, id: &AlertId, t: &Transition) -> Result<Option<AlertRecord>> {
-        let mut sets = vec![
+        let (sets, removes) = transition_fields(t);
+        let mut values: HashMap<String, AttributeValue> = HashMap::new();
+        let mut clauses = vec![
             "#status = :to".to_string(),
             "history = list_append(if_not_exists(history, :empty), :audit)".to_string(),
         ];
-        let mut removes = Vec::new();
-        let mut values: HashMap<String, AttributeValue> = HashMap::new();
         values.insert(":to".into(), AttributeValue::S(t.to.as_str().into()));
         values.insert(":empty".into(), AttributeValue::L(vec![]));
-        let audit = ItemBuilder::default()
-            .s("at", iso(t.audit.at))
-            .s("actor", &t.audit.actor)
-            .s("status", t.audit.status.as_str())
-            .s("note", &t.audit.note)
-            .build();
         values.insert(
             ":audit".into(),
-            AttributeValue::L(vec![AttributeValue::M(audit)]),
+            AttributeValue::L(vec![AttributeValue::M(audit_item(&t.audit))]),
         );
-        let mut set = |name: &str, value: AttributeValue| {
-            sets.push(format!("{name} = :{name}"));
+        for (name, value) in sets {
+            clauses.push(format!("{name} = :{name}"));
             values.insert(format!(":{name}"), value);
-        };
-        // The sparse index of escalations waiting for the team follows the status.
-        match awaiting_team(t.to, t.audit.at) {
-            Some(fields) => fields
-                .into_iter()
-                .for_each(|(name, value)| set(name, value)),
-            None => removes.extend(AWAITING_TEAM_FIELDS),
         }
-        let c = &t.changes;
-        match c.due_at {
-            Some(Some(at)) => {
-                set("due_at", AttributeValue::S(iso(at)));
-                set(
-                    "due_at_epoch",
-                    AttributeValue::N(at.timestamp().to_string()),
-                );
-            }
-            Some(None) => removes.extend(["due_at", "due_at_epoch"]),
-            None => {}
+        let mut expression = format!("SET {}", clauses.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
-        if let Some(at) = c.deadline_at {
-            set("deadline_at", AttributeValue::S(iso(at)));
-            set(
-                "deadline_at_epoch",
-                AttributeValue::N(at.timestamp().to_string()),
-            );
-        }
-        if let Some(reason) = c.escalation_reason {
-            set(
-                "escalation_reason",
-                AttributeValue::S(reason.as_str().into()),
-            );
-        }
-        if let Some(explanation) = &c.explanation {
-            set("explanation", AttributeValue::S(explanation.clone()));
-        }
-        if let Some(chat_user) = &c.chat_user {
-            set("chat_user", AttributeValue::S(chat_user.clone()));
-        }
-        if let Some(m) = &c.ask_message {
-            set("ask_channel", AttributeValue::S(m.channel.clone()));
-            set("ask_ts", AttributeValue::S(m.ts.clone()));
-        }
-        if let Some(m) = &c.escalation_message {
-            set("escalation_channel", AttributeValue::S(m.channel.clone()));
-            set("escalation_ts", AttributeValue::S(m.ts.clone()));
-        }
-        let from: Vec<String> = t
-            .from
-            .iter()
-            .enumerate()
-            .map(|(i, _)| format!(":from{i}"))
-            .collect();
+        let mut from = Vec::new();
         for (i, status) in t.from.iter().enumerate() {
+            from.push(format!(":from{i}"));
             values.insert(
                 format!(":from{i}"),
                 AttributeValue::S(status.as_str().into()),
             );
-        }
-        let mut expression = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
         let result = self
             .client
@@ -418,18 +362,7 @@ fn conditional(
 
 pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
     let a = &r.alert;
-    let history = r
-        .history
-        .iter()
-        .map(|h| {
-            ItemBuilder::default()
-                .s("at", iso(h.at))
-                .s("actor", &h.actor)
-                .s("status", h.status.as_str())
-                .s("note", &h.note)
-                .build()
-        })
-        .collect();
+    let history = r.history.iter().map(audit_item).collect();
     let mut item = ItemBuilder::default()
         .s("alert_id", r.id.as_str())
         .s("status", r.status.as_str())
@@ -486,6 +419,55 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
         item.extend(fields.map(|(name, value)| (name.to_string(), value)));
     }
     item
+}
+
+/// What a transition sets besides the status and history, and what it removes.
+fn transition_fields(t: &Transition) -> (HashMap<String, AttributeValue>, Vec<&'static str>) {
+    let c = &t.changes;
+    let mut removes = Vec::new();
+    let mut sets = ItemBuilder::default()
+        .opt_time("deadline_at", c.deadline_at)
+        .opt_s(
+            "escalation_reason",
+            c.escalation_reason.map(EscalationReason::as_str),
+        )
+        .opt_s("explanation", c.explanation.as_deref())
+        .opt_s("chat_user", c.chat_user.as_deref())
+        .opt_s(
+            "ask_channel",
+            c.ask_message.as_ref().map(|m| m.channel.as_str()),
+        )
+        .opt_s("ask_ts", c.ask_message.as_ref().map(|m| m.ts.as_str()))
+        .opt_s(
+            "escalation_channel",
+            c.escalation_message.as_ref().map(|m| m.channel.as_str()),
+        )
+        .opt_s(
+            "escalation_ts",
+            c.escalation_message.as_ref().map(|m| m.ts.as_str()),
+        );
+    match c.due_at {
+        Some(Some(at)) => sets = sets.time("due_at", at),
+        Some(None) => removes.extend(["due_at", "due_at_epoch"]),
+        None => {}
+    }
+    let mut sets = sets.build();
+    // The sparse index of escalations waiting for the team follows the status.
+    match awaiting_team(t.to, t.audit.at) {
+        Some(fields) => sets.extend(fields.map(|(name, value)| (name.to_string(), value))),
+        None => removes.extend(AWAITING_TEAM_FIELDS),
+    }
+    (sets, removes)
+}
+
+/// One line of the audit trail, as stored in `history`.
+fn audit_item(h: &AuditEntry) -> HashMap<String, AttributeValue> {
+    ItemBuilder::default()
+        .s("at", iso(h.at))
+        .s("actor", &h.actor)
+        .s("status", h.status.as_str())
+        .s("note", &h.note)
+        .build()
 }
 
 const AWAITING_TEAM_FIELDS: [&str; 2] = ["awaiting_team", "awaiting_team_since_epoch"];

@@ -10,9 +10,8 @@ pub mod stream;
 
 pub use alerts::DynamoAlerts;
 pub use checkpoints::DynamoCheckpoints;
-pub use item::iso as iso_time;
 pub use item::scan_all;
-pub use people::DynamoDirectory;
+pub use people::{DynamoDirectory, DynamoSecondFactor};
 pub use snoozes::DynamoSnoozes;
 
 /// Index names as template.yaml defines them (infra's template test checks the template has them).

@@ -3,7 +3,7 @@
 //! Slack message.
 
 use super::Cadence;
-use super::tally::{Digest, Outcome};
+use super::tally::{Digest, OpenEscalation, Outcome, RuleRow};
 use crate::core::messages::{Block, Message};
 use crate::core::state::EscalationReason;
 use chrono::{DateTime, Duration, Utc};
@@ -23,81 +23,112 @@ pub fn digest_message(digest: &Digest, now: DateTime<Utc>) -> Message {
         ":bar_chart: *{what} roll-up* · {}",
         digest.period.label()
     ))];
+    blocks.extend(outcomes(digest));
+    blocks.extend(open_escalations(&digest.open_escalations, now));
+    blocks.extend(enrollments(&digest.enrollments));
+    blocks.push(Block::Note(
+        "Confirmed = share of the rule's alerts with a verified Yes. Median answer = from the DM to Yes or No."
+            .into(),
+    ));
+    Message {
+        summary: format!(
+            "{what} roll-up: {} {}, {} confirmed, {} waiting for the team",
+            tally.total,
+            plural(tally.total, "alert", "alerts"),
+            tally.count(Outcome::Confirmed),
+            digest.open_escalations.len()
+        ),
+        blocks,
+    }
+}
+
+/// How the period's alerts stand, and the per-rule table (or a quiet period).
+fn outcomes(digest: &Digest) -> Vec<Block> {
+    let tally = &digest.tally;
     if tally.total == 0 {
         let quiet = match digest.period.cadence {
             Cadence::Hourly => "A quiet hour: no alerts came in. :relieved:",
             Cadence::Daily => "A quiet day: no alerts came in. :relieved:",
         };
-        blocks.push(Block::Say(quiet.into()));
-    } else {
-        blocks.push(Block::Say(format!(
+        return vec![Block::Say(quiet.into())];
+    }
+    let mut blocks = vec![
+        Block::Say(format!(
             "*{}* {} came in. Here is where they stand:",
             tally.total,
             plural(tally.total, "alert", "alerts")
-        )));
-        blocks.push(Block::Facts(
+        )),
+        Block::Facts(
             Outcome::ALL
                 .iter()
                 .map(|o| (o.label().to_string(), tally.count(*o).to_string()))
                 .collect(),
-        ));
-        if tally.closed_benign + tally.incidents > 0 {
-            blocks.push(Block::Say(format!(
-                "The team has closed {} of them as fine and {} as {}.",
-                tally.closed_benign,
-                tally.incidents,
-                plural(tally.incidents, "an incident", "incidents")
-            )));
-        }
-        blocks.push(Block::Say("*By rule* (busiest first):".into()));
-        let mut table = vec![
-            [
-                "Rule",
-                "Alerts",
-                "Confirmed",
-                "Denied",
-                "Timed out",
-                "Snoozed",
-                "Median answer",
-            ]
-            .map(String::from)
-            .to_vec(),
-        ];
-        for row in tally.rules.iter().take(MAX_RULES) {
-            table.push(vec![
-                row.rule.clone(),
-                row.alerts.to_string(),
-                format!("{}%", row.confirmed_percent()),
-                row.denied.to_string(),
-                row.no_answer.to_string(),
-                row.snoozed.to_string(),
-                row.median_answer.map_or("–".into(), short_duration),
-            ]);
-        }
-        blocks.push(Block::Table(table));
-        if tally.rules.len() > MAX_RULES {
-            let rest = &tally.rules[MAX_RULES..];
-            blocks.push(Block::Note(format!(
-                "…and {} more {} with {} {} between them.",
-                rest.len(),
-                plural(rest.len(), "rule", "rules"),
-                rest.iter().map(|r| r.alerts).sum::<usize>(),
-                plural(rest.iter().map(|r| r.alerts).sum(), "alert", "alerts")
-            )));
-        }
-    }
-    let open = &digest.open_escalations;
-    if open.is_empty() {
-        blocks.push(Block::Say(
-            ":white_check_mark: No escalations waiting for the team.".into(),
-        ));
-    } else {
+        ),
+    ];
+    if tally.closed_benign + tally.incidents > 0 {
         blocks.push(Block::Say(format!(
+            "The team has closed {} of them as fine and {} as {}.",
+            tally.closed_benign,
+            tally.incidents,
+            plural(tally.incidents, "an incident", "incidents")
+        )));
+    }
+    blocks.push(Block::Say("*By rule* (busiest first):".into()));
+    blocks.push(rule_table(&tally.rules));
+    if tally.rules.len() > MAX_RULES {
+        let rest = &tally.rules[MAX_RULES..];
+        let alerts: usize = rest.iter().map(|r| r.alerts).sum();
+        blocks.push(Block::Note(format!(
+            "…and {} more {} with {} {} between them.",
+            rest.len(),
+            plural(rest.len(), "rule", "rules"),
+            alerts,
+            plural(alerts, "alert", "alerts")
+        )));
+    }
+    blocks
+}
+
+fn rule_table(rules: &[RuleRow]) -> Block {
+    let header = [
+        "Rule",
+        "Alerts",
+        "Confirmed",
+        "Denied",
+        "Timed out",
+        "Snoozed",
+        "Median answer",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = rules.iter().take(MAX_RULES).map(|row| {
+        vec![
+            row.rule.clone(),
+            row.alerts.to_string(),
+            format!("{}%", row.confirmed_percent()),
+            row.denied.to_string(),
+            row.no_answer.to_string(),
+            row.snoozed.to_string(),
+            row.median_answer.map_or("–".into(), short_duration),
+        ]
+    });
+    Block::Table(std::iter::once(header).chain(rows).collect())
+}
+
+/// Escalations the team has not acknowledged yet, however old, oldest first.
+fn open_escalations(open: &[OpenEscalation], now: DateTime<Utc>) -> Vec<Block> {
+    if open.is_empty() {
+        return vec![Block::Say(
+            ":white_check_mark: No escalations waiting for the team.".into(),
+        )];
+    }
+    let mut blocks = vec![
+        Block::Say(format!(
             ":hourglass_flowing_sand: *{} {} nobody has acknowledged yet* (oldest first):",
             open.len(),
             plural(open.len(), "escalation", "escalations")
-        )));
-        blocks.push(Block::List(
+        )),
+        Block::List(
             open.iter()
                 .take(MAX_ITEMS)
                 .map(|e| {
@@ -110,41 +141,33 @@ pub fn digest_message(digest: &Digest, now: DateTime<Utc>) -> Message {
                     )
                 })
                 .collect(),
-        ));
-        if open.len() > MAX_ITEMS {
-            blocks.push(Block::Note(format!(
-                "…and {} more. `show_alert` in the admin function has the details.",
-                open.len() - MAX_ITEMS
-            )));
-        }
+        ),
+    ];
+    if open.len() > MAX_ITEMS {
+        blocks.push(Block::Note(format!(
+            "…and {} more. `show_alert` in the admin function has the details.",
+            open.len() - MAX_ITEMS
+        )));
     }
-    if !digest.enrollments.is_empty() {
-        let n = digest.enrollments.len();
-        blocks.push(Block::Say(format!(
+    blocks
+}
+
+fn enrollments(enrolled: &[String]) -> Vec<Block> {
+    if enrolled.is_empty() {
+        return Vec::new();
+    }
+    let n = enrolled.len();
+    let mut blocks = vec![
+        Block::Say(format!(
             ":key: *{n} new two-factor {}*, welcome aboard:",
             plural(n, "enrollment", "enrollments")
-        )));
-        blocks.push(Block::List(
-            digest.enrollments.iter().take(MAX_ITEMS).cloned().collect(),
-        ));
-        if n > MAX_ITEMS {
-            blocks.push(Block::Note(format!("…and {} more.", n - MAX_ITEMS)));
-        }
+        )),
+        Block::List(enrolled.iter().take(MAX_ITEMS).cloned().collect()),
+    ];
+    if n > MAX_ITEMS {
+        blocks.push(Block::Note(format!("…and {} more.", n - MAX_ITEMS)));
     }
-    blocks.push(Block::Note(
-        "Confirmed = share of the rule's alerts with a verified Yes. Median answer = from the DM to Yes or No."
-            .into(),
-    ));
-    Message {
-        summary: format!(
-            "{what} roll-up: {} {}, {} confirmed, {} waiting for the team",
-            tally.total,
-            plural(tally.total, "alert", "alerts"),
-            tally.count(Outcome::Confirmed),
-            open.len()
-        ),
-        blocks,
-    }
+    blocks
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

@@ -1,5 +1,10 @@
-//! The people table: what the team has said about a person (never contact), keyed by email.
-//! Later issues add the chat id cache and second-factor enrollment here.
+//! The people table, keyed by email (`user`): what the team has said about a person (never
+//! contact), their cached chat id, and their second factor ([`second_factor`]: the sealed
+//! seed, enrollment, the last accepted step, failed attempts). This module owns the table.
+
+mod second_factor;
+
+pub use second_factor::DynamoSecondFactor;
 
 use super::item::{iso, scan_all};
 use crate::adapters::aws_error;
