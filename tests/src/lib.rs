@@ -300,6 +300,27 @@ impl Stack {
         response
     }
 
+    /// `chat_user` clicks Yes on their question through the real handler; the form is open.
+    pub async fn say_yes(&self, slack_url: &str, id: &str, chat_user: &str) {
+        let f = self.interaction(slack_url);
+        let yes = click("answer_yes", id, chat_user, &format!("D{chat_user}"));
+        self.slack_post(&f, &yes).await;
+        assert_eq!(
+            self.alert(id).await.status.as_str(),
+            "awaiting_second_factor"
+        );
+    }
+
+    /// Delivers the queue to the notifier and checks every item went through.
+    pub async fn deliver_ok(&self, f: &securitybot::conversation::notifier::Notifier) {
+        let response = self.deliver(f).await;
+        assert!(
+            response.batch_item_failures.is_empty(),
+            "{:?}",
+            response.batch_item_failures
+        );
+    }
+
     /// Posts a Slack interactivity payload, signed as Slack would, to the real handler.
     pub async fn slack_post(
         &self,

@@ -165,6 +165,31 @@ impl SlackStandIn {
             .collect()
     }
 
+    /// Posts to the security channel, in order.
+    pub async fn team_posts(&self) -> Vec<Call> {
+        self.calls_to("chat.postMessage")
+            .await
+            .into_iter()
+            .filter(|c| c.args["channel"] == crate::SECURITY_CHANNEL)
+            .collect()
+    }
+
+    /// Whether a post to the security channel says `text`.
+    pub async fn told_the_team(&self, text: &str) -> bool {
+        self.team_posts()
+            .await
+            .iter()
+            .any(|c| c.args.to_string().contains(text))
+    }
+
+    /// Whether the latest message update (the person's question, updated) says `text`.
+    pub async fn last_update_says(&self, text: &str) -> bool {
+        self.calls_to("chat.update")
+            .await
+            .last()
+            .is_some_and(|c| c.args.to_string().contains(text))
+    }
+
     /// The raw text of every request body, for "no secret ever reaches Slack" checks.
     pub async fn everything_sent(&self) -> String {
         let requests = self.server.received_requests().await.unwrap_or_default();

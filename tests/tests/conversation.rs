@@ -128,12 +128,7 @@ async fn a_double_click_on_no_and_a_redelivery_post_one_escalation() {
     stack.deliver(&notifier).await;
     stack.enqueue("escalate", &id).await;
     stack.deliver(&notifier).await;
-    let to_team: Vec<_> = slack
-        .calls_to("chat.postMessage")
-        .await
-        .into_iter()
-        .filter(|c| c.args["channel"] == SECURITY_CHANNEL)
-        .collect();
+    let to_team: Vec<_> = slack.team_posts().await;
     assert_eq!(to_team.len(), 1, "one escalation");
     let record = stack.alert(&id).await;
     assert_eq!(
@@ -265,29 +260,13 @@ async fn a_yes_without_enrollment_is_an_unverified_escalation() {
         admin["snoozes"].as_array().unwrap().is_empty(),
         "never a snooze"
     );
-    assert!(
-        slack
-            .calls_to("chat.postMessage")
-            .await
-            .iter()
-            .any(|c| c.args["channel"] == SECURITY_CHANNEL
-                && c.args.to_string().contains("unverified"))
-    );
+    assert!(slack.told_the_team("unverified").await);
 }
 
 async fn at_the_form(stack: &Stack, slack: &SlackStandIn) -> (String, String) {
     let uri = enroll(stack).await;
     let id = asked(stack, slack).await;
-    stack
-        .slack_post(
-            &stack.interaction(&slack.url()),
-            &click("answer_yes", &id, ALICE, "DUALICE"),
-        )
-        .await;
-    assert_eq!(
-        stack.alert(&id).await.status.as_str(),
-        "awaiting_second_factor"
-    );
+    stack.say_yes(&slack.url(), &id, ALICE).await;
     (id, uri)
 }
 
@@ -383,23 +362,9 @@ async fn five_wrong_codes_escalate_kindly() {
         "second_factor_failed"
     );
     assert_eq!(record.explanation.as_deref(), Some("deploying"));
-    let told = slack.calls_to("chat.update").await;
-    assert!(
-        told.last()
-            .unwrap()
-            .args
-            .to_string()
-            .contains("didn't work")
-    );
+    assert!(slack.last_update_says("didn't work").await);
     stack.deliver(&stack.notifier(&slack.url())).await;
-    assert!(
-        slack
-            .calls_to("chat.postMessage")
-            .await
-            .iter()
-            .any(|c| c.args["channel"] == SECURITY_CHANNEL
-                && c.args.to_string().contains("failed the second factor"))
-    );
+    assert!(slack.told_the_team("failed the second factor").await);
 }
 
 #[tokio::test]
@@ -544,13 +509,7 @@ async fn people_enroll_themselves_from_the_home_tab_and_the_team_hears_of_it() {
         .slack_post(&f, &enroll_submit(&code_at(&uri, stack.now())))
         .await;
     assert_eq!((status, reply), (200, None));
-    let announced = slack.calls_to("chat.postMessage").await;
-    assert!(
-        announced
-            .iter()
-            .any(|c| c.args["channel"] == SECURITY_CHANNEL
-                && c.args.to_string().contains("enrollment completed"))
-    );
+    assert!(slack.told_the_team("enrollment completed").await);
     let home = slack.calls_to("views.publish").await;
     assert!(
         !home

@@ -86,20 +86,10 @@ async fn one_reminder_then_escalation_at_the_rules_deadline() {
         "securitybot:scheduler"
     );
     stack.deliver(&notifier).await;
-    let team = slack
-        .calls_to("chat.postMessage")
-        .await
-        .into_iter()
-        .filter(|c| c.args["channel"] == SECURITY_CHANNEL)
-        .count();
+    let team = slack.team_posts().await.len();
     assert_eq!(team, 1);
-    let told = slack.calls_to("chat.update").await;
     assert!(
-        told.last()
-            .unwrap()
-            .args
-            .to_string()
-            .contains("didn't hear back"),
+        slack.last_update_says("didn't hear back").await,
         "the person is told kindly"
     );
     assert_eq!(
@@ -118,16 +108,7 @@ async fn a_yes_without_a_code_still_escalates_at_the_deadline() {
         .run(json!({"command": "enroll", "user": "alice@example.com"}))
         .await
         .unwrap();
-    stack
-        .slack_post(
-            &stack.interaction(&slack.url()),
-            &click("answer_yes", &id, ALICE, "DUALICE"),
-        )
-        .await;
-    assert_eq!(
-        stack.alert(&id).await.status.as_str(),
-        "awaiting_second_factor"
-    );
+    stack.say_yes(&slack.url(), &id, ALICE).await;
     stack.clock.set(asked_at + Duration::minutes(10));
     assert_eq!(
         stack.scheduler().run().await.unwrap(),

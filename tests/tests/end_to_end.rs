@@ -45,13 +45,7 @@ async fn the_whole_conversation() {
         (202, Some("ask"))
     );
     let first = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
-    assert!(
-        stack
-            .deliver(&notifier)
-            .await
-            .batch_item_failures
-            .is_empty()
-    );
+    stack.deliver_ok(&notifier).await;
     let posts = slack.calls_to("chat.postMessage").await;
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0].args["channel"], format!("D{ALICE}"));
@@ -111,12 +105,8 @@ async fn the_whole_conversation() {
         )
         .await;
     assert_eq!((status, reply), (200, None), "a valid code closes the form");
-    let announced = slack.calls_to("chat.postMessage").await;
     assert!(
-        announced
-            .iter()
-            .any(|c| c.args["channel"] == SECURITY_CHANNEL
-                && c.args.to_string().contains("enrollment completed")),
+        slack.told_the_team("enrollment completed").await,
         "the first valid code completes enrollment, and the team hears of it"
     );
     let confirmed = stack.alert(&first).await;
@@ -168,13 +158,7 @@ async fn the_whole_conversation() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(stack.alert(&second).await.status.as_str(), "escalated");
-    assert!(
-        stack
-            .deliver(&notifier)
-            .await
-            .batch_item_failures
-            .is_empty()
-    );
+    stack.deliver_ok(&notifier).await;
     let posts = slack.calls_to("chat.postMessage").await;
     let team_post = posts.last().unwrap();
     assert_eq!(team_post.args["channel"], SECURITY_CHANNEL);

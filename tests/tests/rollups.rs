@@ -53,27 +53,7 @@ fn record(
         status: *status,
         note: String::new(),
     }));
-    AlertRecord {
-        id: alert.id(),
-        alert,
-        user: Some(user.into()),
-        status,
-        escalation_reason: reason,
-        snoozed_by: None,
-        received_at: received,
-        due_at: None,
-        deadline_at: None,
-        expires_at: received + Duration::days(180),
-        raw: "{}".into(),
-        received_via: "webhook:local".into(),
-        queued_at: None,
-        history,
-        chat_user: None,
-        ask_message: None,
-        escalation_message: None,
-        explanation: None,
-        second_factor_failures: 0,
-    }
+    securitybot::adapters::memory::record_after(alert, user, status, reason, received, history)
 }
 
 /// Alerts around the hour 09:00-10:00 UTC (04:00-05:00 in New York) on 28 November 2026.

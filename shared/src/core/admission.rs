@@ -78,34 +78,20 @@ impl Admission<'_> {
         };
         let mut alert = self.alert.clone();
         redact_alert(&mut alert, self.redactor);
-        // Pending hand-offs are due at once: if the queue send is lost, the scheduler finds
-        // the record through the status/due index and sends it again.
-        let due_at = matches!(status, Status::Received | Status::Unroutable).then_some(self.now);
+        let id = self.alert.id();
         AlertRecord {
-            id: self.alert.id(),
-            alert,
             user: facts.user.clone(),
-            status,
             escalation_reason: reason,
             snoozed_by,
-            received_at: self.now,
-            due_at,
-            expires_at: self.now + self.retention,
             raw: self.raw,
             received_via: self.received_via.to_string(),
-            queued_at: None,
-            chat_user: None,
-            deadline_at: None,
-            ask_message: None,
-            escalation_message: None,
-            explanation: None,
-            second_factor_failures: 0,
             history: vec![AuditEntry {
                 at: self.now,
                 actor: self.received_via.to_string(),
                 status,
                 note,
             }],
+            ..AlertRecord::new(id, alert, status, self.now, self.now + self.retention)
         }
     }
 }

@@ -51,6 +51,39 @@ pub struct ChatRef {
 }
 
 impl AlertRecord {
+    /// A record as admission stores it: nothing asked, posted or answered yet (the rest of
+    /// the fields by struct update). A status that owes the queue work is due at once, so the
+    /// scheduler finds it through the status/due index if the hand-off is lost.
+    pub fn new(
+        id: AlertId,
+        alert: Alert,
+        status: Status,
+        received_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Self {
+        AlertRecord {
+            id,
+            alert,
+            user: None,
+            status,
+            escalation_reason: None,
+            snoozed_by: None,
+            received_at,
+            due_at: super::work::Action::owed_in(status).map(|_| received_at),
+            deadline_at: None,
+            expires_at,
+            raw: String::new(),
+            received_via: String::new(),
+            queued_at: None,
+            history: Vec::new(),
+            chat_user: None,
+            ask_message: None,
+            escalation_message: None,
+            explanation: None,
+            second_factor_failures: 0,
+        }
+    }
+
     /// The work this record still owes the queue, if any.
     pub fn pending_action(&self) -> Option<super::work::Action> {
         super::work::Action::owed_in(self.status)

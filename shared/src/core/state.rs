@@ -109,24 +109,12 @@ impl fmt::Display for Status {
 impl FromStr for Status {
     type Err = String;
 
+    /// The names are serde's (snake_case), which `as_str` matches (tested below).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        use Status::*;
-        [
-            Received,
-            Asked,
-            Reminded,
-            AwaitingSecondFactor,
-            Confirmed,
-            Snoozed,
-            Unroutable,
-            Escalated,
-            Acknowledged,
-            ResolvedBenign,
-            Incident,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == s)
-        .ok_or_else(|| format!("unknown alert status '{s}'"))
+        use serde::de::IntoDeserializer;
+        let name: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+            s.into_deserializer();
+        Status::deserialize(name).map_err(|_| format!("unknown alert status '{s}'"))
     }
 }
 
@@ -210,6 +198,7 @@ mod tests {
     #[test]
     fn status_names_round_trip() {
         for s in [Received, AwaitingSecondFactor, ResolvedBenign, Incident] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str(), "serde's name");
             assert_eq!(s.as_str().parse::<Status>(), Ok(s));
         }
         assert!("bogus".parse::<Status>().is_err());

@@ -14,7 +14,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValue;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
@@ -35,6 +37,19 @@ impl DynamoAlerts {
             client,
             table: table.into(),
         }
+    }
+
+    /// An UpdateItem on one alert.
+    fn update(&self, id: &AlertId) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("alert_id", AttributeValue::S(id.to_string()))
+    }
+
+    /// A Query on one of the table's indexes.
+    fn query(&self) -> QueryFluentBuilder {
+        self.client.query().table_name(&self.table)
     }
 }
 
@@ -73,10 +88,7 @@ impl AlertStore for DynamoAlerts {
         at: DateTime<Utc>,
         recheck_at: DateTime<Utc>,
     ) -> Result<()> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("alert_id", AttributeValue::S(id.to_string()))
+        self.update(id)
             .update_expression("SET queued_at = :q, due_at = :d, due_at_epoch = :de")
             .condition_expression("attribute_exists(alert_id)")
             .expression_attribute_values(":q", AttributeValue::S(iso(at)))
@@ -134,10 +146,7 @@ impl AlertStore for DynamoAlerts {
             );
         }
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("alert_id", AttributeValue::S(id.to_string()))
+            .update(id)
             .update_expression(expression)
             .condition_expression(format!("#status IN ({})", from.join(", ")))
             .expression_attribute_names("#status", "status")
@@ -158,10 +167,7 @@ impl AlertStore for DynamoAlerts {
 
     async fn claim(&self, id: &AlertId, kind: ClaimKind, now: DateTime<Utc>) -> Result<bool> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("alert_id", AttributeValue::S(id.to_string()))
+            .update(id)
             .update_expression("SET #claim = :now")
             .condition_expression(
                 "attribute_exists(alert_id) AND (attribute_not_exists(#claim) OR #claim < :stale)",
@@ -178,10 +184,7 @@ impl AlertStore for DynamoAlerts {
     }
 
     async fn release(&self, id: &AlertId, kind: ClaimKind) -> Result<()> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("alert_id", AttributeValue::S(id.to_string()))
+        self.update(id)
             .update_expression("REMOVE #claim")
             .condition_expression("attribute_exists(alert_id)")
             .expression_attribute_names("#claim", claim_attribute(kind))
@@ -193,10 +196,7 @@ impl AlertStore for DynamoAlerts {
 
     async fn set_escalation_message(&self, id: &AlertId, m: &ChatRef) -> Result<bool> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("alert_id", AttributeValue::S(id.to_string()))
+            .update(id)
             .update_expression("SET escalation_channel = :c, escalation_ts = :t")
             .condition_expression(
                 "attribute_exists(alert_id) AND attribute_not_exists(escalation_ts)",
@@ -210,10 +210,7 @@ impl AlertStore for DynamoAlerts {
 
     async fn count_wrong_code(&self, id: &AlertId) -> Result<u32> {
         let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("alert_id", AttributeValue::S(id.to_string()))
+            .update(id)
             .update_expression("ADD second_factor_failures :one")
             .condition_expression("attribute_exists(alert_id)")
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
@@ -233,9 +230,7 @@ impl AlertStore for DynamoAlerts {
     async fn due(&self, status: Status, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertId>> {
         let mut ids = Vec::new();
         let mut pages = self
-            .client
             .query()
-            .table_name(&self.table)
             .index_name(super::INDEX_BY_STATUS_DUE)
             .key_condition_expression("#status = :s AND due_at_epoch <= :now")
             .expression_attribute_names("#status", "status")
@@ -262,9 +257,7 @@ impl AlertStore for DynamoAlerts {
     async fn open_asks(&self, user: &str) -> Result<usize> {
         let open = Status::WAITING_FOR_PERSON;
         let mut pages = self
-            .client
             .query()
-            .table_name(&self.table)
             .index_name(super::INDEX_BY_USER)
             .key_condition_expression("#user = :u")
             .filter_expression("#status IN (:a, :b, :c)")
@@ -292,9 +285,7 @@ impl AlertStore for DynamoAlerts {
         let mut day = start.date_naive();
         while day <= end.date_naive() {
             let query = self
-                .client
                 .query()
-                .table_name(&self.table)
                 .index_name(super::INDEX_BY_RECEIVED_DAY)
                 .key_condition_expression(
                     "received_day = :d AND received_at_epoch BETWEEN :a AND :b",
@@ -309,37 +300,32 @@ impl AlertStore for DynamoAlerts {
                     ":b",
                     AttributeValue::N((end.timestamp() - 1).to_string()),
                 );
-            let items: Vec<_> = query
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<std::result::Result<_, _>>()
-                .await
-                .map_err(|e| aws_error("dynamodb", e))?;
-            for item in &items {
-                records.push(from_item(item)?);
-            }
+            records.extend(all_records(query).await?);
             day = day.succ_opt().expect("in range");
         }
         Ok(records)
     }
 
     async fn awaiting_team(&self) -> Result<Vec<AlertRecord>> {
-        let items: Vec<_> = self
-            .client
+        let query = self
             .query()
-            .table_name(&self.table)
             .index_name(super::INDEX_BY_AWAITING_TEAM)
             .key_condition_expression("awaiting_team = :a")
-            .expression_attribute_values(":a", AttributeValue::S(AWAITING.into()))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<std::result::Result<_, _>>()
-            .await
-            .map_err(|e| aws_error("dynamodb", e))?;
-        items.iter().map(from_item).collect()
+            .expression_attribute_values(":a", AttributeValue::S(AWAITING.into()));
+        all_records(query).await
     }
+}
+
+/// Every record a query finds, page after page.
+async fn all_records(query: QueryFluentBuilder) -> Result<Vec<AlertRecord>> {
+    let items: Vec<_> = query
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<std::result::Result<_, _>>()
+        .await
+        .map_err(|e| aws_error("dynamodb", e))?;
+    items.iter().map(from_item).collect()
 }
 
 /// A conditional write's outcome: true if it happened, false if its condition did not hold.
@@ -363,7 +349,7 @@ fn conditional(
 pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
     let a = &r.alert;
     let history = r.history.iter().map(audit_item).collect();
-    let mut item = ItemBuilder::default()
+    let item = ItemBuilder::default()
         .s("alert_id", r.id.as_str())
         .s("status", r.status.as_str())
         .s("source", &a.source)
@@ -391,23 +377,15 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
         .s("raw", &r.raw)
         .s("received_via", &r.received_via)
         .opt_time("queued_at", r.queued_at)
-        .list("history", history)
-        .opt_s("chat_user", r.chat_user.as_deref())
-        .opt_s(
-            "ask_channel",
-            r.ask_message.as_ref().map(|m| m.channel.as_str()),
-        )
-        .opt_s("ask_ts", r.ask_message.as_ref().map(|m| m.ts.as_str()))
-        .opt_s(
-            "escalation_channel",
-            r.escalation_message.as_ref().map(|m| m.channel.as_str()),
-        )
-        .opt_s(
-            "escalation_ts",
-            r.escalation_message.as_ref().map(|m| m.ts.as_str()),
-        )
-        .opt_s("explanation", r.explanation.as_deref())
-        .build();
+        .list("history", history);
+    let mut item = conversation_fields(
+        item,
+        r.chat_user.as_deref(),
+        r.ask_message.as_ref(),
+        r.escalation_message.as_ref(),
+        r.explanation.as_deref(),
+    )
+    .build();
     // As a transition to escalated would set them (see `transition`).
     let since = r
         .history
@@ -425,27 +403,19 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
 fn transition_fields(t: &Transition) -> (HashMap<String, AttributeValue>, Vec<&'static str>) {
     let c = &t.changes;
     let mut removes = Vec::new();
-    let mut sets = ItemBuilder::default()
+    let sets = ItemBuilder::default()
         .opt_time("deadline_at", c.deadline_at)
         .opt_s(
             "escalation_reason",
             c.escalation_reason.map(EscalationReason::as_str),
-        )
-        .opt_s("explanation", c.explanation.as_deref())
-        .opt_s("chat_user", c.chat_user.as_deref())
-        .opt_s(
-            "ask_channel",
-            c.ask_message.as_ref().map(|m| m.channel.as_str()),
-        )
-        .opt_s("ask_ts", c.ask_message.as_ref().map(|m| m.ts.as_str()))
-        .opt_s(
-            "escalation_channel",
-            c.escalation_message.as_ref().map(|m| m.channel.as_str()),
-        )
-        .opt_s(
-            "escalation_ts",
-            c.escalation_message.as_ref().map(|m| m.ts.as_str()),
         );
+    let mut sets = conversation_fields(
+        sets,
+        c.chat_user.as_deref(),
+        c.ask_message.as_ref(),
+        c.escalation_message.as_ref(),
+        c.explanation.as_deref(),
+    );
     match c.due_at {
         Some(Some(at)) => sets = sets.time("due_at", at),
         Some(None) => removes.extend(["due_at", "due_at_epoch"]),
@@ -458,6 +428,23 @@ fn transition_fields(t: &Transition) -> (HashMap<String, AttributeValue>, Vec<&'
         None => removes.extend(AWAITING_TEAM_FIELDS),
     }
     (sets, removes)
+}
+
+/// What the conversation fills in: who was asked, where the question and the team post are,
+/// and what the person wrote. A new item and a transition store them alike.
+fn conversation_fields(
+    item: ItemBuilder,
+    chat_user: Option<&str>,
+    ask: Option<&ChatRef>,
+    escalation: Option<&ChatRef>,
+    explanation: Option<&str>,
+) -> ItemBuilder {
+    item.opt_s("chat_user", chat_user)
+        .opt_s("ask_channel", ask.map(|m| m.channel.as_str()))
+        .opt_s("ask_ts", ask.map(|m| m.ts.as_str()))
+        .opt_s("escalation_channel", escalation.map(|m| m.channel.as_str()))
+        .opt_s("escalation_ts", escalation.map(|m| m.ts.as_str()))
+        .opt_s("explanation", explanation)
 }
 
 /// One line of the audit trail, as stored in `history`.

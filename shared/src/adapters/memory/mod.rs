@@ -10,12 +10,12 @@ pub use chat::{ChatCall, Fault, MemoryChat};
 pub use checkpoints::MemoryCheckpoints;
 pub use second_factor::MemorySecondFactor;
 
-use crate::core::alert::AlertId;
+use crate::core::alert::{Alert, AlertId};
 use crate::core::answer_event::AnswerEvent;
 use crate::core::record::{AlertRecord, ChatRef};
 use crate::core::secrets::Secrets;
 use crate::core::snooze::Snooze;
-use crate::core::state::Status;
+use crate::core::state::{AuditEntry, EscalationReason, Status};
 use crate::core::transition::Transition;
 use crate::core::work::{ClaimKind, WorkItem};
 use crate::error::Result;
@@ -325,6 +325,32 @@ impl SiemSink for MemorySiem {
         }
         self.0.lock().unwrap().push(event.clone());
         Ok(())
+    }
+}
+
+/// A stored record as the write paths leave it after `history` (a fixture for rollup tests):
+/// received at `received` via the local webhook, kept 180 days.
+pub fn record_after(
+    alert: Alert,
+    user: &str,
+    status: Status,
+    reason: Option<EscalationReason>,
+    received: DateTime<Utc>,
+    history: Vec<AuditEntry>,
+) -> AlertRecord {
+    AlertRecord {
+        user: Some(user.into()),
+        escalation_reason: reason,
+        raw: "{}".into(),
+        received_via: "webhook:local".into(),
+        history,
+        ..AlertRecord::new(
+            alert.id(),
+            alert,
+            status,
+            received,
+            received + chrono::Duration::days(180),
+        )
     }
 }
 

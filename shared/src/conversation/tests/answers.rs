@@ -1,10 +1,8 @@
 //! Every branch of the person's answers and the team's buttons.
 
 use super::*;
-use crate::core::interaction::{Interaction, Reply};
 use crate::core::messages::{self, ButtonAction};
-use crate::core::state::EscalationReason;
-use crate::ports::SnoozeStore;
+use crate::ports::{SecondFactor, SnoozeStore};
 
 fn click(action: ButtonAction, id: &AlertId, who: &str) -> Interaction {
     Interaction::Clicked {
@@ -16,14 +14,24 @@ fn click(action: ButtonAction, id: &AlertId, who: &str) -> Interaction {
     }
 }
 
-fn submit(id: &AlertId, code: &str, snooze_minutes: Option<u32>) -> Interaction {
+fn submit_as(
+    who: &str,
+    id: &AlertId,
+    explanation: &str,
+    code: &str,
+    snooze: Option<u32>,
+) -> Interaction {
     Interaction::Submitted {
         alert_id: id.clone(),
-        chat_user: ALICE_CHAT.into(),
-        explanation: "deploying the hotfix".into(),
+        chat_user: who.into(),
+        explanation: explanation.into(),
         code: Some(code.into()),
-        snooze_minutes,
+        snooze_minutes: snooze,
     }
+}
+
+fn submit(id: &AlertId, code: &str, snooze: Option<u32>) -> Interaction {
+    submit_as(ALICE_CHAT, id, "deploying the hotfix", code, snooze)
 }
 
 fn code_error(reply: &Reply) -> &str {
@@ -33,14 +41,17 @@ fn code_error(reply: &Reply) -> &str {
     }
 }
 
-/// The person said Yes and the form is open.
+fn is_update(call: &ChatCall) -> bool {
+    matches!(call, ChatCall::Update { .. })
+}
+
+/// Alice is enrolled with code 111111, said Yes, and the form is open.
 async fn awaiting_code(world: &World) -> AlertId {
+    world.second_factor.enrolled(ALICE, "111111");
     let id = world.stored(Status::Asked);
     world
-        .answers()
-        .handle(click(ButtonAction::AnswerYes, &id, ALICE_CHAT))
-        .await
-        .unwrap();
+        .answer(click(ButtonAction::AnswerYes, &id, ALICE_CHAT))
+        .await;
     assert_eq!(world.record(&id).status, Status::AwaitingSecondFactor);
     id
 }
@@ -50,21 +61,14 @@ async fn a_click_by_someone_else_changes_nothing_and_tells_them_kindly() {
     let world = World::new();
     let id = world.stored(Status::Asked);
     for action in [ButtonAction::AnswerYes, ButtonAction::AnswerNo] {
-        let reply = world
-            .answers()
-            .handle(click(action, &id, "UMALLORY"))
-            .await
-            .unwrap();
+        let reply = world.answer(click(action, &id, "UMALLORY")).await;
         assert_eq!(reply, Reply::Done);
     }
     assert_eq!(world.record(&id).status, Status::Asked);
     assert!(world.queued().is_empty());
-    let whispers = world
-        .chat
-        .calls()
-        .into_iter()
-        .filter(|c| matches!(c, ChatCall::Whisper { to, text } if to == "UMALLORY" && text == messages::NOT_YOURS))
-        .count();
+    let whispers = world.calls(|c| {
+        matches!(c, ChatCall::Whisper { to, text } if to == "UMALLORY" && text == messages::NOT_YOURS)
+    });
     assert_eq!(whispers, 2);
 }
 
@@ -74,15 +78,15 @@ async fn no_escalates_once_however_often_it_is_clicked() {
     let id = world.stored(Status::Reminded);
     for _ in 0..2 {
         world
-            .answers()
-            .handle(click(ButtonAction::AnswerNo, &id, ALICE_CHAT))
-            .await
-            .unwrap();
+            .answer(click(ButtonAction::AnswerNo, &id, ALICE_CHAT))
+            .await;
     }
-    let record = world.record(&id);
-    assert_eq!(record.status, Status::Escalated);
-    assert_eq!(record.escalation_reason, Some(EscalationReason::Denied));
-    assert_eq!(record.due_at, None, "nothing more is due from the person");
+    world.assert_escalated(&id, EscalationReason::Denied);
+    assert_eq!(
+        world.record(&id).due_at,
+        None,
+        "nothing more is due from the person"
+    );
     // The second click, finding no team post yet, queues it again (in case the first was
     // lost); the notifier posts once whatever it is handed.
     let items = world.queue.drain();
@@ -95,19 +99,12 @@ async fn no_escalates_once_however_often_it_is_clicked() {
         world.notifier().handle(item).await.unwrap();
     }
     assert_eq!(world.chat.channel_posts().len(), 1, "one team post");
-    let updates = world
-        .chat
-        .calls()
-        .into_iter()
-        .filter(|c| matches!(c, ChatCall::Update { .. }))
-        .count();
-    assert_eq!(updates, 1, "the question is updated once");
+    assert_eq!(world.calls(is_update), 1, "the question is updated once");
 }
 
 #[tokio::test]
 async fn yes_opens_the_form_and_stops_the_reminder_but_not_the_deadline() {
     let world = World::new();
-    world.second_factor.enrolled(ALICE, "111111");
     let id = awaiting_code(&world).await;
     let record = world.record(&id);
     assert_eq!(record.due_at, record.deadline_at);
@@ -130,16 +127,9 @@ async fn yes_without_a_second_factor_is_an_unverified_escalation_never_a_confirm
     let world = World::new();
     let id = world.stored(Status::Asked);
     world
-        .answers()
-        .handle(click(ButtonAction::AnswerYes, &id, ALICE_CHAT))
-        .await
-        .unwrap();
-    let record = world.record(&id);
-    assert_eq!(record.status, Status::Escalated);
-    assert_eq!(
-        record.escalation_reason,
-        Some(EscalationReason::UnverifiedYes)
-    );
+        .answer(click(ButtonAction::AnswerYes, &id, ALICE_CHAT))
+        .await;
+    world.assert_escalated(&id, EscalationReason::UnverifiedYes);
     assert_eq!(world.queued(), vec![Action::Escalate]);
     assert!(world.snoozes.0.lock().unwrap().is_empty());
 }
@@ -147,13 +137,8 @@ async fn yes_without_a_second_factor_is_an_unverified_escalation_never_a_confirm
 #[tokio::test]
 async fn a_wrong_code_keeps_the_form_open_and_counts_down() {
     let world = World::new();
-    world.second_factor.enrolled(ALICE, "111111");
     let id = awaiting_code(&world).await;
-    let reply = world
-        .answers()
-        .handle(submit(&id, "999999", None))
-        .await
-        .unwrap();
+    let reply = world.answer(submit(&id, "999999", None)).await;
     assert_eq!(code_error(&reply), messages::wrong_code(ATTEMPTS - 1));
     assert!(code_error(&reply).contains("(2 attempts left)"));
     let record = world.record(&id);
@@ -164,76 +149,48 @@ async fn a_wrong_code_keeps_the_form_open_and_counts_down() {
 #[tokio::test]
 async fn the_last_wrong_code_for_an_alert_escalates_it_with_the_explanation() {
     let world = World::new();
-    world.second_factor.enrolled(ALICE, "111111");
     let id = awaiting_code(&world).await;
     for n in 1..ATTEMPTS {
-        let reply = world
-            .answers()
-            .handle(submit(&id, &format!("00000{n}"), None))
-            .await
-            .unwrap();
+        let reply = world.answer(submit(&id, &format!("00000{n}"), None)).await;
         assert!(matches!(reply, Reply::FormErrors(_)), "attempt {n}");
     }
-    let reply = world
-        .answers()
-        .handle(submit(&id, "000009", None))
-        .await
-        .unwrap();
-    assert_eq!(reply, Reply::Done);
-    let record = world.record(&id);
-    assert_eq!(record.status, Status::Escalated);
+    assert_eq!(world.answer(submit(&id, "000009", None)).await, Reply::Done);
+    world.assert_escalated(&id, EscalationReason::SecondFactorFailed);
     assert_eq!(
-        record.escalation_reason,
-        Some(EscalationReason::SecondFactorFailed)
+        world.record(&id).explanation.as_deref(),
+        Some("deploying the hotfix")
     );
-    assert_eq!(record.explanation.as_deref(), Some("deploying the hotfix"));
-    world.queue.drain();
     // The right code after that changes nothing.
-    world
-        .answers()
-        .handle(submit(&id, "111111", None))
-        .await
-        .unwrap();
+    world.answer(submit(&id, "111111", None)).await;
     assert_eq!(world.record(&id).status, Status::Escalated);
 }
 
 #[tokio::test]
 async fn a_person_locked_out_across_alerts_is_escalated_at_once() {
     let world = World::new();
-    world.second_factor.enrolled(ALICE, "111111");
     let id = awaiting_code(&world).await;
     // Wrong codes on other alerts used up the person's hourly allowance.
     for _ in 0..PERSON_LIMIT {
-        crate::ports::SecondFactor::verify(&*world.second_factor, ALICE, "000000", t0())
+        world
+            .second_factor
+            .verify(ALICE, "000000", t0())
             .await
             .unwrap();
     }
-    world
-        .answers()
-        .handle(submit(&id, "111111", None))
-        .await
-        .unwrap();
-    let record = world.record(&id);
-    assert_eq!(record.status, Status::Escalated);
-    assert_eq!(
-        record.escalation_reason,
-        Some(EscalationReason::SecondFactorFailed)
-    );
+    world.answer(submit(&id, "111111", None)).await;
+    world.assert_escalated(&id, EscalationReason::SecondFactorFailed);
 }
 
 #[tokio::test]
 async fn a_replayed_code_is_a_wrong_code() {
     let world = World::new();
-    world.second_factor.enrolled(ALICE, "111111");
-    crate::ports::SecondFactor::verify(&*world.second_factor, ALICE, "111111", t0())
-        .await
-        .unwrap();
     let id = awaiting_code(&world).await;
-    let reply = world
-        .answers()
-        .handle(submit(&id, "111111", None))
+    world
+        .second_factor
+        .verify(ALICE, "111111", t0())
         .await
         .unwrap();
+    let reply = world.answer(submit(&id, "111111", None)).await;
     assert!(code_error(&reply).starts_with("That code didn't work"));
     assert_eq!(world.record(&id).status, Status::AwaitingSecondFactor);
 }
@@ -241,14 +198,11 @@ async fn a_replayed_code_is_a_wrong_code() {
 #[tokio::test]
 async fn a_verified_yes_confirms_snoozes_in_scope_and_updates_the_question() {
     let world = World::new();
-    world.second_factor.enrolled(ALICE, "111111");
     let id = awaiting_code(&world).await;
-    let reply = world
-        .answers()
-        .handle(submit(&id, "111111", Some(240)))
-        .await
-        .unwrap();
-    assert_eq!(reply, Reply::Done);
+    assert_eq!(
+        world.answer(submit(&id, "111111", Some(240))).await,
+        Reply::Done
+    );
     let record = world.record(&id);
     assert_eq!(record.status, Status::Confirmed);
     assert_eq!(record.explanation.as_deref(), Some("deploying the hotfix"));
@@ -258,26 +212,15 @@ async fn a_verified_yes_confirms_snoozes_in_scope_and_updates_the_question() {
     assert_eq!(snoozes[0].confirmed_alert, id);
     assert_eq!(snoozes[0].scope.user, ALICE);
     assert_eq!(snoozes[0].expires_at, t0() + Duration::minutes(240));
-    assert!(
-        world
-            .chat
-            .calls()
-            .iter()
-            .any(|c| matches!(c, ChatCall::Update { .. }))
-    );
+    assert_eq!(world.calls(is_update), 1);
     assert!(world.queued().is_empty(), "nothing for the team");
 }
 
 #[tokio::test]
 async fn a_snooze_longer_than_the_rule_allows_is_cut_to_the_rule() {
     let world = World::new();
-    world.second_factor.enrolled(ALICE, "111111");
     let id = awaiting_code(&world).await;
-    world
-        .answers()
-        .handle(submit(&id, "111111", Some(100_000)))
-        .await
-        .unwrap();
+    world.answer(submit(&id, "111111", Some(100_000))).await;
     let snoozes = world.snoozes.list().await.unwrap();
     assert_eq!(snoozes[0].expires_at, t0() + Duration::minutes(480));
 }
@@ -285,58 +228,35 @@ async fn a_snooze_longer_than_the_rule_allows_is_cut_to_the_rule() {
 #[tokio::test]
 async fn the_first_code_after_enrollment_is_announced_to_the_team() {
     let world = World::new();
-    world.second_factor.pending(ALICE, "111111");
     let id = awaiting_code(&world).await;
-    world
-        .answers()
-        .handle(submit(&id, "111111", None))
-        .await
-        .unwrap();
+    world.second_factor.pending(ALICE, "222222");
+    world.answer(submit(&id, "222222", None)).await;
     assert_eq!(world.record(&id).status, Status::Confirmed);
-    let posts = world.chat.channel_posts();
-    assert_eq!(posts.len(), 1);
-    assert_eq!(posts[0], messages::enrolled(ALICE, ALICE_CHAT));
+    assert_eq!(
+        world.chat.channel_posts(),
+        vec![messages::enrolled(ALICE, ALICE_CHAT)]
+    );
 }
 
 #[tokio::test]
 async fn an_empty_explanation_is_asked_for_and_nothing_is_checked() {
     let world = World::new();
-    world.second_factor.enrolled(ALICE, "111111");
     let id = awaiting_code(&world).await;
     let reply = world
-        .answers()
-        .handle(Interaction::Submitted {
-            alert_id: id.clone(),
-            chat_user: ALICE_CHAT.into(),
-            explanation: String::new(),
-            code: Some("111111".into()),
-            snooze_minutes: None,
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        reply,
-        Reply::FormErrors(vec![("explanation", messages::EXPLANATION_NEEDED.into())])
-    );
+        .answer(submit_as(ALICE_CHAT, &id, "", "111111", None))
+        .await;
+    let asked = vec![("explanation", messages::EXPLANATION_NEEDED.to_string())];
+    assert_eq!(reply, Reply::FormErrors(asked));
     assert_eq!(world.record(&id).status, Status::AwaitingSecondFactor);
 }
 
 #[tokio::test]
 async fn a_form_submitted_by_someone_else_is_refused() {
     let world = World::new();
-    world.second_factor.enrolled(ALICE, "111111");
     let id = awaiting_code(&world).await;
     let reply = world
-        .answers()
-        .handle(Interaction::Submitted {
-            alert_id: id.clone(),
-            chat_user: "UMALLORY".into(),
-            explanation: "me".into(),
-            code: Some("111111".into()),
-            snooze_minutes: None,
-        })
-        .await
-        .unwrap();
+        .answer(submit_as("UMALLORY", &id, "me", "111111", None))
+        .await;
     assert!(matches!(reply, Reply::FormErrors(_)));
     assert_eq!(world.record(&id).status, Status::AwaitingSecondFactor);
 }
@@ -345,42 +265,30 @@ async fn a_form_submitted_by_someone_else_is_refused() {
 async fn only_the_team_closes_escalations_and_the_post_says_who() {
     let world = World::new();
     let id = world.stored(Status::Escalated);
-    {
-        let mut map = world.alerts.0.lock().unwrap();
-        map.get_mut(&id).unwrap().escalation_message = Some(ChatRef {
-            channel: CHANNEL.into(),
-            ts: "1.2".into(),
-        });
-    }
+    let post = ChatRef {
+        channel: CHANNEL.into(),
+        ts: "1.2".into(),
+    };
+    world.edit(&id, |r| r.escalation_message = Some(post));
     world
-        .answers()
-        .handle(click(ButtonAction::TeamAcknowledge, &id, ALICE_CHAT))
-        .await
-        .unwrap();
+        .answer(click(ButtonAction::TeamAcknowledge, &id, ALICE_CHAT))
+        .await;
     assert_eq!(world.record(&id).status, Status::Escalated, "not the team");
     world
-        .answers()
-        .handle(click(ButtonAction::TeamAcknowledge, &id, TEAM_MEMBER))
-        .await
-        .unwrap();
+        .answer(click(ButtonAction::TeamAcknowledge, &id, TEAM_MEMBER))
+        .await;
     assert_eq!(world.record(&id).status, Status::Acknowledged);
     world
-        .answers()
-        .handle(click(ButtonAction::TeamResolve, &id, TEAM_MEMBER))
-        .await
-        .unwrap();
+        .answer(click(ButtonAction::TeamResolve, &id, TEAM_MEMBER))
+        .await;
     let record = world.record(&id);
     assert_eq!(record.status, Status::ResolvedBenign);
     assert_eq!(
         record.history.last().unwrap().actor,
         format!("chat:{TEAM_MEMBER}")
     );
-    let updates = world
-        .chat
-        .calls()
-        .into_iter()
-        .filter(|c| matches!(c, ChatCall::Update { at, .. } if at.channel == CHANNEL))
-        .count();
+    let updates =
+        world.calls(|c| matches!(c, ChatCall::Update { at, .. } if at.channel == CHANNEL));
     assert_eq!(updates, 2);
 }
 
@@ -388,16 +296,9 @@ async fn only_the_team_closes_escalations_and_the_post_says_who() {
 async fn a_click_on_an_alert_that_moved_on_does_nothing() {
     let world = World::new();
     let id = world.stored(Status::Confirmed);
-    world
-        .answers()
-        .handle(click(ButtonAction::AnswerNo, &id, ALICE_CHAT))
-        .await
-        .unwrap();
-    world
-        .answers()
-        .handle(click(ButtonAction::AnswerYes, &id, ALICE_CHAT))
-        .await
-        .unwrap();
+    for action in [ButtonAction::AnswerNo, ButtonAction::AnswerYes] {
+        world.answer(click(action, &id, ALICE_CHAT)).await;
+    }
     assert_eq!(world.record(&id).status, Status::Confirmed);
     assert!(world.queued().is_empty());
     assert!(world.chat.calls().is_empty());
@@ -408,57 +309,33 @@ async fn a_retried_no_after_a_lost_queue_message_queues_the_post_again() {
     let world = World::new();
     let id = world.stored(Status::Escalated); // escalated, but no team post recorded yet
     world
-        .answers()
-        .handle(click(ButtonAction::AnswerNo, &id, ALICE_CHAT))
-        .await
-        .unwrap();
+        .answer(click(ButtonAction::AnswerNo, &id, ALICE_CHAT))
+        .await;
     assert_eq!(world.queued(), vec![Action::Escalate]);
 }
 
 #[tokio::test]
 async fn home_tab_enrollment_shows_the_seed_once_and_announces_the_first_code() {
     let world = World::new();
-    let answers = world.answers();
-    answers
-        .handle(Interaction::StartEnrollment {
-            chat_user: ALICE_CHAT.into(),
-            trigger: "t".into(),
-        })
-        .await
-        .unwrap();
-    answers
-        .handle(Interaction::StartEnrollment {
-            chat_user: ALICE_CHAT.into(),
-            trigger: "t".into(),
-        })
-        .await
-        .unwrap();
-    let forms = world
-        .chat
-        .calls()
-        .into_iter()
-        .filter(|c| *c == ChatCall::EnrollmentForm)
-        .count();
+    let start = || Interaction::StartEnrollment {
+        chat_user: ALICE_CHAT.into(),
+        trigger: "t".into(),
+    };
+    let code = |code: String| Interaction::SubmittedEnrollment {
+        chat_user: ALICE_CHAT.into(),
+        code,
+    };
+    world.answer(start()).await;
+    world.answer(start()).await;
+    let forms = world.calls(|c| *c == ChatCall::EnrollmentForm);
     assert_eq!(forms, 1, "a second click never shows a new seed");
-    let wrong = answers
-        .handle(Interaction::SubmittedEnrollment {
-            chat_user: ALICE_CHAT.into(),
-            code: "bad".into(),
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        wrong,
-        Reply::FormErrors(vec![("code", messages::ENROLLMENT_WRONG_CODE.into())])
-    );
-    let code = format!("{:06}", t0().timestamp() % 1_000_000); // the twin's first code
-    answers
-        .handle(Interaction::SubmittedEnrollment {
-            chat_user: ALICE_CHAT.into(),
-            code,
-        })
-        .await
-        .unwrap();
+    let wrong = world.answer(code("bad".into())).await;
+    let told = vec![("code", messages::ENROLLMENT_WRONG_CODE.to_string())];
+    assert_eq!(wrong, Reply::FormErrors(told));
+    // The twin's first code is the enrollment time's last six digits.
+    world
+        .answer(code(format!("{:06}", t0().timestamp() % 1_000_000)))
+        .await;
     assert_eq!(
         world.chat.channel_posts(),
         vec![messages::enrolled(ALICE, ALICE_CHAT)]

@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::conversation::deadlines::Sweep;
-use crate::core::state::EscalationReason;
 
 #[tokio::test]
 async fn nothing_is_due_before_the_reminder() {
@@ -31,10 +30,8 @@ async fn reminds_once_then_escalates_at_the_deadline() {
     let sweep = world.deadlines().run().await.unwrap();
     assert_eq!(sweep.escalated, 1);
     assert_eq!(world.queued(), vec![Action::Escalate]);
-    let record = world.record(&id);
-    assert_eq!(record.status, Status::Escalated);
-    assert_eq!(record.escalation_reason, Some(EscalationReason::NoAnswer));
-    assert_eq!(record.due_at, None);
+    world.assert_escalated(&id, EscalationReason::NoAnswer);
+    assert_eq!(world.record(&id).due_at, None);
 }
 
 #[tokio::test]
@@ -44,7 +41,7 @@ async fn an_asked_alert_past_its_deadline_skips_the_reminder() {
     world.later(45);
     let sweep = world.deadlines().run().await.unwrap();
     assert_eq!((sweep.reminded, sweep.escalated), (0, 1));
-    assert_eq!(world.record(&id).status, Status::Escalated);
+    world.assert_escalated(&id, EscalationReason::NoAnswer);
 }
 
 #[tokio::test]

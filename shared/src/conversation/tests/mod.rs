@@ -12,8 +12,9 @@ use super::notifier::Notifier;
 use crate::adapters::memory::*;
 use crate::config::BotConfig;
 use crate::core::alert::AlertId;
+use crate::core::interaction::{Interaction, Reply};
 use crate::core::record::{AlertRecord, ChatRef};
-use crate::core::state::Status;
+use crate::core::state::{EscalationReason, Status};
 use crate::core::work::{Action, WorkItem};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
@@ -117,6 +118,44 @@ impl World {
         self.alerts.record(id)
     }
 
+    /// Stores a copy of Alice's alert under another id, changed by `edit`.
+    pub fn another(&self, id: &str, edit: impl FnOnce(&mut AlertRecord)) -> AlertId {
+        let mut record = crate::core::messages::tests::record();
+        record.id = AlertId::from_stored(id);
+        edit(&mut record);
+        let id = record.id.clone();
+        self.alerts.0.lock().unwrap().insert(id.clone(), record);
+        id
+    }
+
+    pub fn edit(&self, id: &AlertId, edit: impl FnOnce(&mut AlertRecord)) {
+        edit(self.alerts.0.lock().unwrap().get_mut(id).unwrap());
+    }
+
+    /// The person's (or the team's) interaction, handled.
+    pub async fn answer(&self, interaction: Interaction) -> Reply {
+        self.answers().handle(interaction).await.unwrap()
+    }
+
+    /// A work item, handled by the notifier.
+    pub async fn notify(&self, action: Action, id: &AlertId) -> crate::error::Result<()> {
+        self.notifier()
+            .handle(&WorkItem::new(action, id.clone()))
+            .await
+    }
+
+    /// The alert went to the team, for this reason.
+    pub fn assert_escalated(&self, id: &AlertId, reason: EscalationReason) {
+        let record = self.record(id);
+        assert_eq!(record.status, Status::Escalated);
+        assert_eq!(record.escalation_reason, Some(reason));
+    }
+
+    /// How many chat calls match.
+    pub fn calls(&self, matching: impl Fn(&ChatCall) -> bool) -> usize {
+        self.chat.calls().iter().filter(|c| matching(c)).count()
+    }
+
     pub fn later(&self, minutes: i64) {
         self.clock.set(t0() + Duration::minutes(minutes));
     }
@@ -124,9 +163,5 @@ impl World {
     /// The actions queued so far (and forgets them).
     pub fn queued(&self) -> Vec<Action> {
         self.queue.drain().into_iter().map(|i| i.action).collect()
-    }
-
-    pub fn item(action: Action, id: &AlertId) -> WorkItem {
-        WorkItem::new(action, id.clone())
     }
 }

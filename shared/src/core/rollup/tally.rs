@@ -275,27 +275,14 @@ pub(crate) mod tests {
         if status != Status::Asked && !history.iter().any(|h| h.status == status) {
             history.push(entry(3600, status));
         }
-        AlertRecord {
-            id: alert.id(),
-            user: Some("ada@example.com".into()),
+        crate::adapters::memory::record_after(
             alert,
+            "ada@example.com",
             status,
-            escalation_reason: reason,
-            snoozed_by: None,
-            received_at: received,
-            due_at: None,
-            deadline_at: None,
-            expires_at: received + Duration::days(180),
-            raw: "{}".into(),
-            received_via: "webhook:local".into(),
-            queued_at: None,
+            reason,
+            received,
             history,
-            chat_user: None,
-            ask_message: None,
-            escalation_message: None,
-            explanation: None,
-            second_factor_failures: 0,
-        }
+        )
     }
 
     #[test]
