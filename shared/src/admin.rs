@@ -1,14 +1,17 @@
 //! Operator commands (2FA enrollment and reset, the never-contact list, snoozes, an alert's
 //! history), as the admin function receives them: a JSON command in, a JSON answer out.
 //! Access is whoever may invoke the function (IAM); no chat user can reach these, so nobody can
-//! put themselves on the never-contact list.
+//! put themselves on the never-contact list. Lambda does not tell a function who invoked it, so
+//! every command that changes something names its `operator`: it is recorded as the actor and
+//! announced to the security team (CloudTrail's Invoke record shows the IAM principal).
 
 use crate::core::alert::AlertId;
 use crate::core::identity::IdentityConfig;
 use crate::core::record::AlertRecord;
 use crate::core::snooze::Snooze;
+use crate::core::work::{Announcement, Notice};
 use crate::error::{Error, Result};
-use crate::ports::{AlertStore, Clock, Directory, SecondFactor, SnoozeStore};
+use crate::ports::{AlertStore, Clock, Directory, SecondFactor, SnoozeStore, WorkQueue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -16,19 +19,24 @@ use std::sync::Arc;
 #[derive(Debug, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
-    /// Starts TOTP enrollment and returns the otpauth URI, once.
+    /// Enrolls a person in TOTP, active at once (the operator checked who they are), and
+    /// returns the otpauth URI, once.
     Enroll {
         user: String,
+        operator: String,
     },
     /// Removes a person's TOTP seed so they can enroll again.
     ResetSecondFactor {
         user: String,
+        operator: String,
     },
     NeverContactAdd {
         user: String,
+        operator: String,
     },
     NeverContactRemove {
         user: String,
+        operator: String,
     },
     NeverContactList,
     /// Active snoozes, optionally for one person.
@@ -38,6 +46,7 @@ pub enum Command {
     },
     SnoozeRemove {
         snooze_key: String,
+        operator: String,
     },
     /// An alert with its audit trail.
     ShowAlert {
@@ -50,8 +59,21 @@ pub struct Admin {
     pub snoozes: Arc<dyn SnoozeStore>,
     pub directory: Arc<dyn Directory>,
     pub second_factor: Arc<dyn SecondFactor>,
+    /// Announcements of every change go to the security team through the queue.
+    pub queue: Arc<dyn WorkQueue>,
     pub identity: IdentityConfig,
     pub clock: Arc<dyn Clock>,
+}
+
+/// `operator:<name>`: who is recorded as having acted.
+fn actor(operator: &str) -> Result<String> {
+    let name = operator.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(Error::Invalid(
+            "operator must name you (1-100 characters): it is recorded and announced to the security team".into(),
+        ));
+    }
+    Ok(format!("operator:{name}"))
 }
 
 impl Admin {
@@ -70,15 +92,23 @@ impl Admin {
             ))
         })?;
         match command {
-            Command::Enroll { user } => self.enroll(&self.person(&user)?).await,
-            Command::ResetSecondFactor { user } => {
-                let user = self.person(&user)?;
+            Command::Enroll { user, operator } => {
+                self.enroll(&self.person(&user)?, &actor(&operator)?).await
+            }
+            Command::ResetSecondFactor { user, operator } => {
+                let (user, by) = (self.person(&user)?, actor(&operator)?);
                 self.second_factor.reset(&user).await?;
-                tracing::warn!(user, "second factor reset by an operator");
+                tracing::warn!(user, by, "second factor reset by an operator");
+                self.announce(Notice::SecondFactorReset, &user, &by, None)
+                    .await?;
                 Ok(json!({ "user": user, "second_factor": "reset" }))
             }
-            Command::NeverContactAdd { user } => self.never_contact(&user, true).await,
-            Command::NeverContactRemove { user } => self.never_contact(&user, false).await,
+            Command::NeverContactAdd { user, operator } => {
+                self.never_contact(&user, true, &actor(&operator)?).await
+            }
+            Command::NeverContactRemove { user, operator } => {
+                self.never_contact(&user, false, &actor(&operator)?).await
+            }
             Command::NeverContactList => {
                 Ok(json!({ "never_contact": self.directory.never_contact_list().await? }))
             }
@@ -86,10 +116,10 @@ impl Admin {
                 let user = user.map(|u| self.person(&u)).transpose()?;
                 self.snooze_list(user.as_deref()).await
             }
-            Command::SnoozeRemove { snooze_key } => {
-                self.snoozes.remove(&snooze_key).await?;
-                Ok(json!({ "snooze_key": snooze_key, "removed": true }))
-            }
+            Command::SnoozeRemove {
+                snooze_key,
+                operator,
+            } => self.snooze_remove(&snooze_key, &actor(&operator)?).await,
             Command::ShowAlert { alert_id } => {
                 let record = self
                     .alerts
@@ -101,26 +131,58 @@ impl Admin {
         }
     }
 
-    async fn enroll(&self, user: &str) -> Result<Value> {
-        match self.second_factor.enroll(user, self.clock.now()).await? {
-            Some(uri) => {
-                tracing::info!(user, "second-factor enrollment started");
-                Ok(
-                    json!({ "user": user, "otpauth_uri": uri, "next": "add it to the person's authenticator app; their first valid code completes enrollment" }),
-                )
-            }
-            None => Err(Error::Invalid(format!(
-                "{user} is already enrolled; run reset_second_factor first"
-            ))),
-        }
+    async fn enroll(&self, user: &str, by: &str) -> Result<Value> {
+        let now = self.clock.now();
+        let Some(uri) = self.second_factor.enroll_vouched(user, by, now).await? else {
+            return Err(Error::Invalid(format!(
+                "{user} is already enrolled (or has a setup in progress); run reset_second_factor first"
+            )));
+        };
+        tracing::info!(user, by, "second-factor enrollment made by an operator");
+        self.announce(Notice::OperatorEnrolled, user, by, None)
+            .await?;
+        Ok(
+            json!({ "user": user, "otpauth_uri": uri, "next": "add it to the person's authenticator app (it is active now, for alerts from now on)" }),
+        )
     }
 
-    async fn never_contact(&self, user: &str, never: bool) -> Result<Value> {
+    async fn never_contact(&self, user: &str, never: bool, by: &str) -> Result<Value> {
         let user = self.person(user)?;
-        self.directory
-            .set_never_contact(&user, never, "admin")
-            .await?;
+        self.directory.set_never_contact(&user, never, by).await?;
+        let notice = if never {
+            Notice::NeverContactAdded
+        } else {
+            Notice::NeverContactRemoved
+        };
+        self.announce(notice, &user, by, None).await?;
         Ok(json!({ "user": user, "never_contact": never }))
+    }
+
+    async fn snooze_remove(&self, key: &str, by: &str) -> Result<Value> {
+        let snooze = self.snoozes.find(key).await?;
+        self.snoozes.remove(key).await?;
+        if let Some(s) = &snooze {
+            let detail = format!(
+                "rule {}, until {}",
+                s.scope.rule,
+                s.expires_at.format("%Y-%m-%d %H:%M UTC")
+            );
+            self.announce(Notice::SnoozeRemoved, &s.scope.user, by, Some(detail))
+                .await?;
+        }
+        Ok(json!({ "snooze_key": key, "removed": true }))
+    }
+
+    async fn announce(
+        &self,
+        notice: Notice,
+        user: &str,
+        by: &str,
+        detail: Option<String>,
+    ) -> Result<()> {
+        let mut announcement = Announcement::new(notice, user, by, self.clock.now());
+        announcement.detail = detail;
+        self.queue.announce(&announcement).await
     }
 
     /// Active snoozes (expired ones linger until TTL removes them), soonest to expire first.

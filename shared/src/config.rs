@@ -5,6 +5,7 @@
 //!
 //! Every problem is collected and reported at once, each naming the variable or setting.
 
+use crate::core::enrollment::Approval;
 use crate::core::identity::IdentityConfig;
 use crate::core::redact::Redactor;
 use crate::core::rules::{Defaults, RuleBook, RuleOverrides};
@@ -151,6 +152,8 @@ impl IngestSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationSettings {
     pub resources: Resources,
+    /// `CHECKPOINTS_TABLE`: once-only markers (the notifier's announcements).
+    pub checkpoints_table: String,
     /// `SLACK_API_URL`, so tests and local runs can use a stand-in.
     pub slack_api_url: String,
     /// `SECURITY_CHANNEL_ID`: where escalations are posted.
@@ -166,6 +169,7 @@ impl ConversationSettings {
     pub fn from_env<F: Fn(&str) -> Option<String>>(mut env: EnvReader<F>) -> Result<Self> {
         let settings = ConversationSettings {
             resources: Resources::read(&mut env),
+            checkpoints_table: env.required("CHECKPOINTS_TABLE"),
             slack_api_url: env
                 .optional("SLACK_API_URL")
                 .unwrap_or_else(|| crate::adapters::slack::DEFAULT_API_URL.to_string()),
@@ -318,6 +322,8 @@ struct ConfigFile {
     sources: SourceMappings,
     #[serde(default)]
     pollers: BTreeMap<String, crate::intake::poll::PollSource>,
+    #[serde(default)]
+    second_factor: Approval,
 }
 
 /// The checked contents of the config file.
@@ -329,6 +335,8 @@ pub struct BotConfig {
     pub sources: SourceMappings,
     /// SIEMs to pull from (`[pollers.<name>]`), by name.
     pub pollers: BTreeMap<String, crate::intake::poll::PollSource>,
+    /// How a self-service enrollment is vouched for (`[second_factor] approval`).
+    pub approval: Approval,
 }
 
 impl BotConfig {
@@ -366,6 +374,7 @@ impl BotConfig {
                 rules,
                 sources: file.sources,
                 pollers: file.pollers,
+                approval: file.second_factor,
             }),
             _ => Err(Error::Config(format!("{origin}: {}", problems.join("; ")))),
         }

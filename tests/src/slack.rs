@@ -107,12 +107,18 @@ impl Respond for Api {
 }
 
 impl SlackStandIn {
-    /// `people`: email -> Slack user id of everyone in the workspace.
+    /// `people`: email -> Slack user id of everyone in the workspace (the security team's
+    /// two members are always there).
     pub async fn start(people: &[(&str, &str)]) -> Self {
         let server = MockServer::start().await;
+        let team = [
+            ("tess@example.com", crate::TEAM_MEMBER),
+            ("tom@example.com", "UTEAM2"),
+        ];
         let api = Api {
-            people: people
+            people: team
                 .iter()
+                .chain(people)
                 .map(|(e, i)| (e.to_string(), i.to_string()))
                 .collect(),
             ts: AtomicU64::new(1),

@@ -11,7 +11,17 @@ const MALLORY: &str = "UMALLORY";
 
 /// A stack with Alice in Slack and one alert of hers asked in a DM. Returns the alert id.
 async fn asked(stack: &Stack, slack: &SlackStandIn) -> String {
-    let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    asked_about(stack, slack, "elastic-7f3a9c").await
+}
+
+/// The sample alert under another source id: a new alert, asked.
+async fn asked_about(stack: &Stack, slack: &SlackStandIn, source_id: &str) -> String {
+    let sample = event("ingest-canonical.json");
+    let body = sample["body"]
+        .as_str()
+        .unwrap()
+        .replace("elastic-7f3a9c", source_id);
+    let (_, body) = call(&stack.webhook(), &with_body(sample, &body)).await;
     let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
     let response = stack.deliver(&stack.notifier(&slack.url())).await;
     assert!(response.batch_item_failures.is_empty());
@@ -22,7 +32,7 @@ async fn asked(stack: &Stack, slack: &SlackStandIn) -> String {
 async fn enroll(stack: &Stack) -> String {
     let out = stack
         .admin()
-        .run(json!({"command": "enroll", "user": "alice@example.com"}))
+        .run(json!({"command": "enroll", "user": "alice@example.com", "operator": "ops"}))
         .await
         .unwrap();
     out["otpauth_uri"].as_str().unwrap().to_string()
@@ -199,7 +209,9 @@ async fn someone_put_on_the_never_contact_list_after_intake_is_not_dmed() {
     assert_eq!(body["alerts"][0]["outcome"], "ask", "queued to ask Alice");
     stack
         .admin()
-        .run(json!({"command": "never_contact_add", "user": "alice@example.com"}))
+        .run(
+            json!({"command": "never_contact_add", "user": "alice@example.com", "operator": "ops"}),
+        )
         .await
         .unwrap();
     stack.deliver(&stack.notifier(&slack.url())).await;
@@ -207,8 +219,13 @@ async fn someone_put_on_the_never_contact_list_after_intake_is_not_dmed() {
     assert_eq!(record.status.as_str(), "escalated");
     assert_eq!(record.escalation_reason.unwrap().as_str(), "never_contact");
     let posts = slack.calls_to("chat.postMessage").await;
-    assert_eq!(posts.len(), 1, "one post, to the team; no DM");
-    assert_eq!(posts[0].args["channel"], SECURITY_CHANNEL);
+    assert!(
+        posts.iter().all(|p| p.args["channel"] == SECURITY_CHANNEL),
+        "no DM"
+    );
+    // The escalation, and the operator's change announced to the team.
+    assert_eq!(posts.len(), 2);
+    assert!(slack.told_the_team("never-contact list").await);
 }
 
 #[tokio::test]
@@ -336,7 +353,7 @@ async fn a_used_code_is_not_accepted_again() {
         stack.alert(&second).await.status.as_str(),
         "awaiting_second_factor"
     );
-    assert_eq!(stack.alert(&second).await.second_factor_failures, 1);
+    assert_eq!(stack.alert(&second).await.code_attempts, 1);
 }
 
 #[tokio::test]
@@ -372,7 +389,7 @@ async fn admin_commands_manage_people_and_show_history() {
     let stack = Stack::new("admin").await;
     let admin = stack.admin();
     admin
-        .run(json!({"command": "never_contact_add", "user": "CEO@Example.com"}))
+        .run(json!({"command": "never_contact_add", "user": "CEO@Example.com", "operator": "ops"}))
         .await
         .unwrap();
     let list = admin
@@ -381,7 +398,7 @@ async fn admin_commands_manage_people_and_show_history() {
         .unwrap();
     assert_eq!(list["never_contact"], json!(["ceo@example.com"]));
     admin
-        .run(json!({"command": "never_contact_remove", "user": "ceo@example.com"}))
+        .run(json!({"command": "never_contact_remove", "user": "ceo@example.com", "operator": "ops"}))
         .await
         .unwrap();
     assert_eq!(
@@ -393,7 +410,7 @@ async fn admin_commands_manage_people_and_show_history() {
     );
 
     let uri = admin
-        .run(json!({"command": "enroll", "user": "bob@example.com"}))
+        .run(json!({"command": "enroll", "user": "bob@example.com", "operator": "ops"}))
         .await
         .unwrap();
     assert!(
@@ -403,7 +420,7 @@ async fn admin_commands_manage_people_and_show_history() {
             .starts_with("otpauth://totp/")
     );
     let again = admin
-        .run(json!({"command": "enroll", "user": "bob@example.com"}))
+        .run(json!({"command": "enroll", "user": "bob@example.com", "operator": "ops"}))
         .await
         .unwrap_err();
     assert!(
@@ -411,12 +428,14 @@ async fn admin_commands_manage_people_and_show_history() {
         "re-enrollment needs a reset"
     );
     admin
-        .run(json!({"command": "reset_second_factor", "user": "bob@example.com"}))
+        .run(
+            json!({"command": "reset_second_factor", "user": "bob@example.com", "operator": "ops"}),
+        )
         .await
         .unwrap();
     assert!(
         admin
-            .run(json!({"command": "enroll", "user": "bob@example.com"}))
+            .run(json!({"command": "enroll", "user": "bob@example.com", "operator": "ops"}))
             .await
             .is_ok()
     );
@@ -509,7 +528,9 @@ async fn people_enroll_themselves_from_the_home_tab_and_the_team_hears_of_it() {
         .slack_post(&f, &enroll_submit(&code_at(&uri, stack.now())))
         .await;
     assert_eq!((status, reply), (200, None));
-    assert!(slack.told_the_team("enrollment completed").await);
+    // The setup waits for the team: announced through the queue, with Approve / Reject.
+    stack.deliver_ok(&stack.notifier(&slack.url())).await;
+    assert!(slack.told_the_team("waiting for your approval").await);
     let home = slack.calls_to("views.publish").await;
     assert!(
         !home
@@ -518,14 +539,48 @@ async fn people_enroll_themselves_from_the_home_tab_and_the_team_hears_of_it() {
             .args
             .to_string()
             .contains("enroll_start"),
-        "enrolled: no setup button"
+        "set up: no setup button"
     );
+
+    // Before the team vouches for it, a Yes is unverified, however good the code.
+    let early = asked_about(&stack, &slack, "elastic-early").await;
+    stack
+        .slack_post(&f, &click("answer_yes", &early, ALICE, "DUALICE"))
+        .await;
+    let record = stack.alert(&early).await;
+    assert_eq!(record.escalation_reason.unwrap().as_str(), "unverified_yes");
+    assert!(
+        record
+            .escalation_detail
+            .unwrap()
+            .contains("not yet approved")
+    );
+
+    // Alice cannot approve it herself; a team member can, from the post.
+    let approve = |who: &str| {
+        json!({"type": "block_actions", "user": {"id": who}, "trigger_id": "t-a",
+               "channel": {"id": SECURITY_CHANNEL}, "container": {"message_ts": "1800000000.000042"},
+               "actions": [{"action_id": "enrollment_approve", "value": "alice@example.com"}]})
+    };
+    stack.slack_post(&f, &approve(ALICE)).await;
+    let team = securitybot_tests::TEAM_MEMBER;
+    stack.slack_post(&f, &approve(team)).await;
+    let decided = slack.calls_to("chat.update").await;
+    assert!(
+        decided
+            .last()
+            .unwrap()
+            .args
+            .to_string()
+            .contains("Approved by")
+    );
+    stack.clock.set(stack.now() + Duration::minutes(1));
 
     // A second setup (say, from a stolen session) gets no new secret: only an operator's reset allows it.
     stack.slack_post(&f, &json!({"type": "block_actions", "user": {"id": ALICE}, "trigger_id": "t-2", "actions": [{"action_id": "enroll_start"}]})).await;
     assert_eq!(slack.calls_to("views.open").await.len(), 1);
 
-    // And the enrollment works for answering: Yes + a code confirms.
+    // And the enrollment works for alerts that come in after the approval: Yes + a code confirms.
     let id = asked(&stack, &slack).await;
     stack
         .slack_post(&f, &click("answer_yes", &id, ALICE, "DUALICE"))

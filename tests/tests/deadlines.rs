@@ -105,7 +105,7 @@ async fn a_yes_without_a_code_still_escalates_at_the_deadline() {
     let asked_at = stack.now();
     stack
         .admin()
-        .run(json!({"command": "enroll", "user": "alice@example.com"}))
+        .run(json!({"command": "enroll", "user": "alice@example.com", "operator": "ops"}))
         .await
         .unwrap();
     stack.say_yes(&slack.url(), &id, ALICE).await;

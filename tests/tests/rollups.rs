@@ -183,24 +183,35 @@ async fn seeded() -> (Stack, Adapters) {
     for r in &records {
         adapters.alerts.insert_new(r).await.unwrap();
     }
-    // Grace finishes enrolling at 09:30; Heidi started but never gave her first code.
+    // Grace's two-factor is approved at 09:30; Heidi's setup waits for the team.
     let second_factor = adapters.second_factor(10);
     let uri = second_factor
-        .enroll("grace@example.com", at("2026-11-28T09:29:00Z"))
+        .start_setup("grace@example.com", at("2026-11-28T09:29:00Z"))
         .await
         .unwrap()
         .unwrap();
-    let verified = second_factor
-        .verify(
+    let confirmed = second_factor
+        .confirm_setup(
             "grace@example.com",
-            &code_at(&uri, at("2026-11-28T09:30:00Z")),
+            &code_at(&uri, at("2026-11-28T09:29:30Z")),
+            at("2026-11-28T09:29:30Z"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(confirmed, securitybot::ports::SetupCheck::Confirmed);
+    let approved = second_factor
+        .decide(
+            "grace@example.com",
+            true,
+            "chat:UTEAM",
             at("2026-11-28T09:30:00Z"),
         )
         .await
         .unwrap();
-    assert_eq!(verified, securitybot::ports::Verification::ValidFirstCode);
+    assert!(approved);
     second_factor
-        .enroll("heidi@example.com", at("2026-11-28T09:31:00Z"))
+        .start_setup("heidi@example.com", at("2026-11-28T09:31:00Z"))
         .await
         .unwrap();
     stack.clock.set(at("2026-11-28T10:00:20Z"));

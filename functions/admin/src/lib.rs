@@ -21,6 +21,7 @@ pub fn wire(
         snoozes: adapters.snoozes.clone(),
         directory: adapters.directory.clone(),
         second_factor: adapters.second_factor(settings.max_code_failures_per_hour),
+        queue: adapters.queue.clone(),
         identity: bot.identity,
         clock,
     }

@@ -31,6 +31,7 @@ pub fn wire(
             team: settings.team.clone(),
             max_code_attempts: settings.max_code_attempts,
             security_channel: settings.security_channel.clone(),
+            approval: bot.approval,
         },
         chat: Arc::new(SlackRequests),
         secrets: adapters.secrets.clone(),

@@ -1,7 +1,7 @@
 //! The work queue on SQS.
 
 use super::aws_error;
-use crate::core::work::WorkItem;
+use crate::core::work::{Announcement, WorkItem};
 use crate::error::Result;
 use crate::ports::WorkQueue;
 use async_trait::async_trait;
@@ -18,19 +18,28 @@ impl SqsWorkQueue {
             queue_url: queue_url.into(),
         }
     }
+
+    async fn put(&self, body: String) -> Result<()> {
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| aws_error("sqs", e))?;
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl WorkQueue for SqsWorkQueue {
     async fn send(&self, item: &WorkItem) -> Result<()> {
-        self.client
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(item.to_json())
-            .send()
+        self.put(item.to_json()).await
+    }
+
+    async fn announce(&self, announcement: &Announcement) -> Result<()> {
+        self.put(serde_json::to_string(announcement).expect("announcements serialise"))
             .await
-            .map_err(|e| aws_error("sqs", e))?;
-        Ok(())
     }
 
     /// The message's visibility timeout becomes the delay (SQS allows up to 12 hours).

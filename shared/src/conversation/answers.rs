@@ -3,6 +3,7 @@
 //! Every change is a conditional transition, so a double click or a chat platform's retry
 //! finds the alert already moved and does nothing more.
 
+use crate::core::enrollment::{Approval, NotVouched, vouches_for};
 use crate::core::interaction::{Interaction, Reply};
 use crate::core::messages::{self, Answered, ButtonAction};
 use crate::core::record::AlertRecord;
@@ -32,6 +33,8 @@ pub struct Answers {
     pub max_code_attempts: u32,
     /// Where enrollments are announced.
     pub security_channel: String,
+    /// How self-service enrollments are vouched for.
+    pub approval: Approval,
 }
 
 /// What the person wrote in the Yes form.
@@ -104,6 +107,15 @@ impl Answers {
             Interaction::SubmittedEnrollment { chat_user, code } => {
                 self.enrollment_code(&chat_user, &code).await
             }
+            Interaction::Vouched {
+                approve,
+                user,
+                chat_user,
+                message,
+            } => {
+                self.vouched(approve, &user, &chat_user, message.as_ref())
+                    .await
+            }
             Interaction::Ignored => Ok(Reply::Done),
         }
     }
@@ -111,13 +123,31 @@ impl Answers {
     /// The person's buttons are theirs alone; the team's buttons are the team's.
     fn may_press(&self, action: ButtonAction, record: &AlertRecord, chat_user: &str) -> bool {
         match action {
-            ButtonAction::TeamAcknowledge | ButtonAction::TeamResolve => {
-                self.team.iter().any(|member| member == chat_user)
-            }
+            ButtonAction::TeamAcknowledge
+            | ButtonAction::TeamResolve
+            | ButtonAction::ApproveEnrollment
+            | ButtonAction::RejectEnrollment => self.is_team(chat_user),
             ButtonAction::AnswerYes | ButtonAction::AnswerNo => {
                 record.chat_user.as_deref() == Some(chat_user)
             }
         }
+    }
+
+    pub(super) fn is_team(&self, chat_user: &str) -> bool {
+        self.team.iter().any(|member| member == chat_user)
+    }
+
+    /// Whether `chat_user` may decide as the team about `user` (email): never about
+    /// themselves, and not when the chat platform will not say who they are (fail closed).
+    pub(super) async fn may_decide_about(
+        &self,
+        chat_user: &str,
+        user: Option<&str>,
+    ) -> Result<bool> {
+        let Some(email) = self.chat.email_of(chat_user).await? else {
+            return Ok(false);
+        };
+        Ok(user != Some(email.as_str()))
     }
 
     async fn clicked(
@@ -157,6 +187,8 @@ impl Answers {
                 )
                 .await
             }
+            // Enrollment buttons carry a person, not an alert: read as `Vouched`.
+            ButtonAction::ApproveEnrollment | ButtonAction::RejectEnrollment => Ok(Reply::Done),
         }
     }
 
@@ -165,12 +197,11 @@ impl Answers {
             return Ok(Reply::Done);
         }
         let settings = self.rules.settings_for(&record.alert.rule);
-        let user = record.user.clone().unwrap_or_default();
-        if settings.require_second_factor && !self.second_factor.can_verify(&user).await? {
+        if settings.require_second_factor
+            && let Err(unverified) = self.vouched_for(&record).await?
+        {
             // Never a silent pass and never a snooze: the team hears of an unverified yes.
             let chat_user = record.chat_user.clone().unwrap_or_default();
-            let unverified =
-                Escalation::by_person(EscalationReason::UnverifiedYes, Answered::NotEnrolled);
             self.escalate(record, &chat_user, unverified, Status::WAITING_FOR_PERSON)
                 .await?;
             return Ok(Reply::Done);
@@ -222,9 +253,29 @@ impl Answers {
         self.confirm(record, chat_user, form, &settings, now).await
     }
 
-    /// Verifies the code of a Yes. A wrong code keeps the form open while attempts are left
-    /// (per alert, and per person across alerts); then, or without enrollment, the alert goes
-    /// to the team.
+    /// Whether the person's enrollment vouches for a Yes to this alert; if not, the escalation
+    /// that says why.
+    async fn vouched_for(
+        &self,
+        record: &AlertRecord,
+    ) -> Result<std::result::Result<(), Escalation>> {
+        let user = record.user.clone().unwrap_or_default();
+        let enrollment = self.second_factor.enrollment(&user).await?;
+        let told = if enrollment.is_some() {
+            Answered::NotYetVouched
+        } else {
+            Answered::NotEnrolled
+        };
+        Ok(
+            vouches_for(enrollment.as_ref(), record.received_at, self.clock.now())
+                .map_err(|not| Escalation::unverified(not, told)),
+        )
+    }
+
+    /// Verifies the code of a Yes. Each code first reserves an attempt on the alert (and, in
+    /// the second factor, one of the person's), atomically, so codes submitted at once cannot
+    /// try more than the limits. A wrong code keeps the form open while attempts are left;
+    /// then, or without an enrollment vouched for before the alert, the alert goes to the team.
     async fn check_code(
         &self,
         record: &AlertRecord,
@@ -232,57 +283,59 @@ impl Answers {
         form: &YesForm,
         now: DateTime<Utc>,
     ) -> Result<CodeCheck> {
-        let user = record.user.clone().unwrap_or_default();
-        let code = form.code.clone().unwrap_or_default();
-        let failures = match self.second_factor.verify(&user, &code, now).await? {
-            Verification::Valid => return Ok(CodeCheck::Passed),
-            Verification::ValidFirstCode => {
-                // Every enrollment is announced, so a stolen session enrolling is noticed.
-                let note = messages::enrolled(&user, chat_user);
-                self.chat
-                    .send_to_channel(&self.security_channel, &note)
-                    .await?;
-                return Ok(CodeCheck::Passed);
-            }
-            Verification::NotEnrolled => {
-                let unverified =
-                    Escalation::by_person(EscalationReason::UnverifiedYes, Answered::NotEnrolled)
-                        .explained(&form.explanation);
-                self.escalate(
-                    record.clone(),
-                    chat_user,
-                    unverified,
-                    &[Status::AwaitingSecondFactor],
-                )
-                .await?;
-                return Ok(CodeCheck::Stop(Reply::Done));
-            }
-            Verification::LockedOut => u32::MAX,
-            Verification::Invalid | Verification::Replayed => {
-                self.alerts.count_wrong_code(&record.id).await?
-            }
+        let escalate = |why: Escalation| async move {
+            let why = why.explained(&form.explanation);
+            self.escalate(
+                record.clone(),
+                chat_user,
+                why,
+                &[Status::AwaitingSecondFactor],
+            )
+            .await
+            .map(|()| CodeCheck::Stop(Reply::Done))
         };
-        if failures < self.max_code_attempts {
-            let left = self.max_code_attempts - failures;
-            return Ok(CodeCheck::Stop(form_error(
-                "code",
-                messages::wrong_code(left),
-            )));
-        }
-        tracing::warn!(alert_id = %record.id, "second factor failed too often; escalating");
         let failed = Escalation::by_person(
             EscalationReason::SecondFactorFailed,
             Answered::SecondFactorFailed,
-        )
-        .explained(&form.explanation);
-        self.escalate(
-            record.clone(),
-            chat_user,
-            failed,
-            &[Status::AwaitingSecondFactor],
-        )
-        .await?;
-        Ok(CodeCheck::Stop(Reply::Done))
+        );
+        if let Err(unverified) = self.vouched_for(record).await? {
+            return escalate(unverified).await; // reset or rejected since the Yes
+        }
+        let Some(attempt) = self
+            .alerts
+            .reserve_code_attempt(&record.id, self.max_code_attempts)
+            .await?
+        else {
+            tracing::warn!(alert_id = %record.id, "second-factor attempts used up; escalating");
+            return escalate(failed).await;
+        };
+        let user = record.user.clone().unwrap_or_default();
+        let code = form.code.clone().unwrap_or_default();
+        match self.second_factor.verify(&user, &code, now).await? {
+            Verification::Valid => Ok(CodeCheck::Passed),
+            Verification::NotEnrolled => {
+                let not = NotVouched {
+                    reason: EscalationReason::UnverifiedYes,
+                    detail: "two-factor was reset while the code was entered".into(),
+                };
+                escalate(Escalation::unverified(not, Answered::NotEnrolled)).await
+            }
+            Verification::LockedOut => {
+                tracing::warn!(alert_id = %record.id, "the person is locked out of codes; escalating");
+                escalate(failed).await
+            }
+            Verification::Invalid | Verification::Replayed if attempt < self.max_code_attempts => {
+                let left = self.max_code_attempts - attempt;
+                Ok(CodeCheck::Stop(form_error(
+                    "code",
+                    messages::wrong_code(left),
+                )))
+            }
+            Verification::Invalid | Verification::Replayed => {
+                tracing::warn!(alert_id = %record.id, "second factor failed too often; escalating");
+                escalate(failed).await
+            }
+        }
     }
 
     /// A verified Yes: confirmed, snoozed if they chose to, and their question updated.
@@ -354,6 +407,7 @@ impl Answers {
         )
         .with(Changes {
             escalation_reason: Some(why.reason),
+            escalation_detail: why.detail,
             explanation: why.explanation,
             due_at: Some(None),
             ..Changes::default()
@@ -388,6 +442,19 @@ impl Answers {
         to: Status,
         verb: &str,
     ) -> Result<Reply> {
+        if record.chat_user.as_deref() == Some(chat_user)
+            || !self
+                .may_decide_about(chat_user, record.user.as_deref())
+                .await?
+        {
+            tracing::warn!(alert_id = %record.id, chat_user, "a team member tried to close an alert about themselves");
+            if let Some(at) = &record.escalation_message {
+                self.chat
+                    .whisper(&at.channel, chat_user, messages::NOT_YOURS_TO_DECIDE)
+                    .await?;
+            }
+            return Ok(Reply::Done);
+        }
         let transition = Transition::new(
             from,
             to,
@@ -411,6 +478,8 @@ struct Escalation {
     reason: EscalationReason,
     told: Answered,
     explanation: Option<String>,
+    /// Words for the team post.
+    detail: Option<String>,
 }
 
 impl Escalation {
@@ -419,6 +488,14 @@ impl Escalation {
             reason,
             told,
             explanation: None,
+            detail: None,
+        }
+    }
+
+    fn unverified(not: NotVouched, told: Answered) -> Self {
+        Escalation {
+            detail: Some(not.detail),
+            ..Escalation::by_person(not.reason, told)
         }
     }
 

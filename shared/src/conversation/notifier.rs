@@ -13,14 +13,18 @@ use crate::core::record::{AlertRecord, ChatRef};
 use crate::core::rules::RuleBook;
 use crate::core::state::{EscalationReason, Status};
 use crate::core::transition::{Changes, Transition};
-use crate::core::work::{Action, ClaimKind, WorkItem};
+use crate::core::work::{Action, Announcement, ClaimKind, QueueMessage, WorkItem};
 use crate::error::{Error, Result};
 use crate::ports::steps::send_once;
-use crate::ports::{AlertStore, Chat, Clock, Delivery, Directory, WorkQueue};
+use crate::ports::{AlertStore, Chat, Checkpoints, Claim, Clock, Delivery, Directory, WorkQueue};
 use chrono::Duration;
 use std::future::Future;
 use std::sync::Arc;
 
+/// An announcement being posted holds its key this long against another delivery.
+const ANNOUNCE_LEASE: Duration = Duration::minutes(2);
+/// Posted announcements are remembered well beyond any redelivery, then TTL removes them.
+const KEEP_ANNOUNCED: Duration = Duration::days(35);
 /// How long a person's chat id is trusted before looking it up again.
 pub const CHAT_ID_CACHE: Duration = Duration::days(7);
 const ACTOR: &str = "securitybot:notifier";
@@ -39,6 +43,8 @@ pub struct Notifier {
     pub chat: Arc<dyn Chat>,
     /// Only to delay a rate-limited item's retry until the chat platform allows it.
     pub queue: Arc<dyn WorkQueue>,
+    /// Once-only markers for announcements (they concern a person, not one alert).
+    pub checkpoints: Arc<dyn Checkpoints>,
     pub clock: Arc<dyn Clock>,
     pub rules: Arc<RuleBook>,
     /// Where escalations go.
@@ -52,8 +58,8 @@ impl Notifier {
     pub async fn handle_batch(&self, batch: Vec<Received>) -> Vec<String> {
         let mut failed = Vec::new();
         for message in batch {
-            let outcome = match WorkItem::from_json(&message.body) {
-                Ok(item) => self.handle(&item).await,
+            let outcome = match QueueMessage::from_json(&message.body) {
+                Ok(message) => self.handle_message(&message).await,
                 // It will never parse: fail it so it reaches the dead-letter queue and its alarm.
                 Err(problem) => Err(Error::Invalid(problem)),
             };
@@ -69,6 +75,13 @@ impl Notifier {
         failed
     }
 
+    pub async fn handle_message(&self, message: &QueueMessage) -> Result<()> {
+        match message {
+            QueueMessage::Work(item) => self.handle(item).await,
+            QueueMessage::Announce(announcement) => self.announce(announcement).await,
+        }
+    }
+
     pub async fn handle(&self, item: &WorkItem) -> Result<()> {
         let Some(record) = self.alerts.get(&item.alert_id).await? else {
             tracing::warn!(alert_id = %item.alert_id, "work item for an alert that is not stored; dropping it");
@@ -78,6 +91,45 @@ impl Notifier {
             Action::Ask => self.ask(record).await,
             Action::Escalate => self.escalate(record).await,
             Action::Remind => self.remind(record).await,
+        }
+    }
+
+    /// A post to the team about a person, once: claimed under its key, marked done after the
+    /// post (kept well beyond any redelivery), given back if the post failed.
+    async fn announce(&self, a: &Announcement) -> Result<()> {
+        let key = a.key();
+        let now = self.clock.now();
+        match self.checkpoints.claim(&key, now, ANNOUNCE_LEASE).await? {
+            Claim::Done => return Ok(()),
+            Claim::Held => {
+                return Err(Error::transient(
+                    "notifier",
+                    format!("another delivery is posting {key}"),
+                ));
+            }
+            Claim::Taken => {}
+        }
+        let chat_user = self.directory.cached_chat_id(&a.user, now).await?;
+        let post = messages::announcement(a, chat_user.as_deref());
+        match self
+            .chat
+            .send_to_channel(&self.security_channel, &post)
+            .await
+        {
+            Ok(at) => {
+                let note = format!("posted {} {}", at.channel, at.ts);
+                self.checkpoints
+                    .complete(&key, &note, now + KEEP_ANNOUNCED)
+                    .await?;
+                tracing::info!(announcement = %key, "announced to the team");
+                Ok(())
+            }
+            Err(e) => {
+                if let Err(release) = self.checkpoints.release(&key).await {
+                    tracing::warn!(announcement = %key, error = %release, "could not release the announcement claim");
+                }
+                Err(e)
+            }
         }
     }
 

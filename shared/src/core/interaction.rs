@@ -3,6 +3,7 @@
 
 use super::alert::AlertId;
 use super::messages::ButtonAction;
+use super::record::ChatRef;
 
 /// What the chat platform sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,15 @@ pub enum Interaction {
     StartEnrollment { chat_user: String, trigger: String },
     /// The enrollment form, submitted with the first code.
     SubmittedEnrollment { chat_user: String, code: String },
+    /// Approve or Reject on an enrollment request in the security channel.
+    Vouched {
+        approve: bool,
+        /// The person whose enrollment it is (email).
+        user: String,
+        chat_user: String,
+        /// The post clicked, to update it.
+        message: Option<ChatRef>,
+    },
     /// Something we do not act on (a form closed, another app's view...).
     Ignored,
 }

@@ -5,6 +5,7 @@
 use super::alert::AlertId;
 use super::record::AlertRecord;
 use super::state::EscalationReason;
+use super::work::{Announcement, Notice};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +14,9 @@ pub enum ButtonAction {
     AnswerNo,
     TeamAcknowledge,
     TeamResolve,
+    /// On an enrollment request: the team vouches for it (value: the person's email).
+    ApproveEnrollment,
+    RejectEnrollment,
 }
 
 impl ButtonAction {
@@ -23,6 +27,8 @@ impl ButtonAction {
             ButtonAction::AnswerNo => "answer_no",
             ButtonAction::TeamAcknowledge => "team_acknowledge",
             ButtonAction::TeamResolve => "team_resolve",
+            ButtonAction::ApproveEnrollment => "enrollment_approve",
+            ButtonAction::RejectEnrollment => "enrollment_reject",
         }
     }
 
@@ -32,6 +38,8 @@ impl ButtonAction {
             Self::AnswerNo,
             Self::TeamAcknowledge,
             Self::TeamResolve,
+            Self::ApproveEnrollment,
+            Self::RejectEnrollment,
         ]
         .into_iter()
         .find(|a| a.id() == id)
@@ -42,7 +50,8 @@ impl ButtonAction {
 pub struct Button {
     pub action: ButtonAction,
     pub label: String,
-    pub alert_id: AlertId,
+    /// What the click carries back: the alert id, or the person's email.
+    pub value: String,
     pub primary: bool,
     pub danger: bool,
 }
@@ -137,14 +146,14 @@ pub fn ask(record: &AlertRecord, one_more: bool, deadline: DateTime<Utc>) -> Mes
         Button {
             action: ButtonAction::AnswerYes,
             label: "Yes, that was me".into(),
-            alert_id: record.id.clone(),
+            value: record.id.to_string(),
             primary: true,
             danger: false,
         },
         Button {
             action: ButtonAction::AnswerNo,
             label: "No, that wasn't me".into(),
-            alert_id: record.id.clone(),
+            value: record.id.to_string(),
             primary: false,
             danger: true,
         },
@@ -170,6 +179,7 @@ pub fn answered(record: &AlertRecord, outcome: Answered) -> Message {
         Answered::Confirmed { snoozed_until: None } => "All set, thank you! :white_check_mark:".to_string(),
         Answered::SecondFactorFailed => "Hmm, those codes didn't work, so to be safe we've passed this to the security team. :lock: They may reach out; nothing to worry about if it was you.".to_string(),
         Answered::NotEnrolled => "Thanks! You haven't set up two-factor codes with me yet, so I can't verify this answer. :key: Open my *Home* tab to set it up in a minute. Meanwhile I've passed this to the security team, marked as an unverified yes.".to_string(),
+        Answered::NotYetVouched => "Thanks! Your two-factor isn't approved yet (or became active after this alert came in), so I can't verify this answer. I've passed it to the security team, marked as an unverified yes; they may just check in. :slightly_smiling_face:".to_string(),
         Answered::TimedOut => "We didn't hear back in time, so we've passed this to the security team, just to be safe. :slightly_smiling_face: If it was you, no worries: they may just check in.".to_string(),
         Answered::AwaitingCode => "Thanks! Just the code from your authenticator app and we're done. :iphone:".to_string(),
     };
@@ -189,6 +199,8 @@ pub enum Answered {
     },
     SecondFactorFailed,
     NotEnrolled,
+    /// Enrolled, but not vouched for before this alert came in.
+    NotYetVouched,
     AwaitingCode,
     /// No answer by the deadline.
     TimedOut,
@@ -226,6 +238,9 @@ pub fn escalation(record: &AlertRecord) -> Message {
         ("Who".into(), who.clone()),
         ("Rule".into(), record.alert.rule.clone()),
     ]));
+    if let Some(detail) = &record.escalation_detail {
+        blocks.push(Block::Facts(vec![("Why".into(), detail.clone())]));
+    }
     blocks.extend(details(record));
     if let Some(explanation) = &record.explanation {
         blocks.push(Block::Facts(vec![(
@@ -246,14 +261,14 @@ fn team_buttons(id: &AlertId) -> Vec<Button> {
         Button {
             action: ButtonAction::TeamAcknowledge,
             label: "Acknowledge".into(),
-            alert_id: id.clone(),
+            value: id.to_string(),
             primary: true,
             danger: false,
         },
         Button {
             action: ButtonAction::TeamResolve,
             label: "Resolve (benign)".into(),
-            alert_id: id.clone(),
+            value: id.to_string(),
             primary: false,
             danger: false,
         },
@@ -289,22 +304,113 @@ pub fn reminder(record: &AlertRecord, deadline: DateTime<Utc>) -> Message {
     }
 }
 
-/// The security channel hears of every completed second-factor enrollment.
-pub fn enrolled(user: &str, chat_user: &str) -> Message {
+/// A post to the security team about a person (see [`Announcement`]). An enrollment request
+/// carries Approve / Reject; `chat_user` is the person's chat id when known.
+pub fn announcement(a: &Announcement, chat_user: Option<&str>) -> Message {
+    let (headline, summary) = match a.announce {
+        Notice::EnrollmentRequest => (
+            ":closed_lock_with_key: *Two-factor setup waiting for your approval.* Until a team member approves it, a Yes from this person stays unverified. Approve only if you know it was them (ask them another way).",
+            "Two-factor setup to approve",
+        ),
+        Notice::EnrollmentCoolingOff => (
+            ":closed_lock_with_key: *Two-factor set up.* It becomes active on its own after the cooling-off period; reject it now if it wasn't them.",
+            "Two-factor set up, cooling off",
+        ),
+        Notice::EnrollmentApproved => (
+            ":white_check_mark: *Two-factor approved.*",
+            "Two-factor approved",
+        ),
+        Notice::EnrollmentRejected => (
+            ":no_entry: *Two-factor rejected.* A Yes from this person stays unverified until an operator resets them and they set up again.",
+            "Two-factor rejected",
+        ),
+        Notice::OperatorEnrolled => (
+            ":closed_lock_with_key: *An operator enrolled someone in two-factor* (active at once).",
+            "Two-factor enrolled by an operator",
+        ),
+        Notice::SecondFactorReset => (
+            ":warning: *Two-factor reset by an operator.* Their Yes is unverified until they set up again and it is vouched for.",
+            "Two-factor reset",
+        ),
+        Notice::NeverContactAdded => (
+            ":no_bell: *Added to the never-contact list:* their alerts come straight to you.",
+            "Never-contact list: added",
+        ),
+        Notice::NeverContactRemoved => (
+            ":bell: *Removed from the never-contact list:* they will be asked again.",
+            "Never-contact list: removed",
+        ),
+        Notice::SnoozeRemoved => (
+            ":alarm_clock: *A snooze was removed by an operator.*",
+            "Snooze removed",
+        ),
+    };
+    let mut facts = vec![("Who".to_string(), a.user.clone())];
+    if let Some(id) = chat_user {
+        facts.push(("Slack user".into(), id.to_string()));
+    }
+    facts.push(("By".into(), a.actor.clone()));
+    facts.push(("When".into(), a.at.format("%Y-%m-%d %H:%M UTC").to_string()));
+    if let Some(detail) = &a.detail {
+        facts.push(("Details".into(), detail.clone()));
+    }
+    let mut blocks = vec![Block::Say(headline.into()), Block::Facts(facts)];
+    if matches!(
+        a.announce,
+        Notice::EnrollmentRequest | Notice::EnrollmentCoolingOff
+    ) {
+        blocks.push(Block::Buttons(vouch_buttons(
+            &a.user,
+            a.announce == Notice::EnrollmentRequest,
+        )));
+    }
     Message {
-        summary: format!("Two-factor enrollment completed: {user}"),
+        summary: format!("{summary}: {}", a.user),
+        blocks,
+    }
+}
+
+fn vouch_buttons(user: &str, approve: bool) -> Vec<Button> {
+    let approve = approve.then(|| Button {
+        action: ButtonAction::ApproveEnrollment,
+        label: "Approve".into(),
+        value: user.to_string(),
+        primary: true,
+        danger: false,
+    });
+    let reject = Button {
+        action: ButtonAction::RejectEnrollment,
+        label: "Reject".into(),
+        value: user.to_string(),
+        primary: false,
+        danger: true,
+    };
+    approve.into_iter().chain([reject]).collect()
+}
+
+/// The enrollment post once a team member decided: no buttons, who decided and when.
+pub fn enrollment_decided(
+    user: &str,
+    approved: bool,
+    by_chat_user: &str,
+    at: DateTime<Utc>,
+) -> Message {
+    let verb = if approved { "Approved" } else { "Rejected" };
+    Message {
+        summary: format!("Two-factor {}: {user}", verb.to_lowercase()),
         blocks: vec![
-            Block::Say(
-                ":closed_lock_with_key: *Two-factor enrollment completed* with a first valid code."
-                    .into(),
-            ),
-            Block::Facts(vec![
-                ("Who".into(), user.to_string()),
-                ("Slack user".into(), chat_user.to_string()),
-            ]),
+            Block::Facts(vec![("Two-factor setup".into(), user.to_string())]),
+            Block::Say(format!(
+                ":white_check_mark: {verb} by <@{by_chat_user}> at {}",
+                at.format("%Y-%m-%d %H:%M UTC")
+            )),
         ],
     }
 }
+
+/// Said to a team member who tries to close an alert about themselves, or approve their own
+/// two-factor.
+pub const NOT_YOURS_TO_DECIDE: &str = "This one is about you, so another member of the team needs to handle it. :slightly_smiling_face:";
 
 /// Under the Yes form's explanation field when it is empty.
 pub const EXPLANATION_NEEDED: &str = "Please tell us briefly what you were doing.";

@@ -3,6 +3,7 @@
 pub mod admission;
 pub mod alert;
 pub mod answer_event;
+pub mod enrollment;
 pub mod http;
 pub mod identity;
 pub mod interaction;

@@ -14,6 +14,8 @@ pub struct AlertRecord {
     pub user: Option<String>,
     pub status: Status,
     pub escalation_reason: Option<EscalationReason>,
+    /// Why, in words for the team (an unverified Yes says what was wrong with the 2FA).
+    pub escalation_detail: Option<String>,
     /// For snoozed alerts: the confirmed alert whose snooze covers this one.
     pub snoozed_by: Option<AlertId>,
     pub received_at: DateTime<Utc>,
@@ -39,8 +41,8 @@ pub struct AlertRecord {
     pub escalation_message: Option<ChatRef>,
     /// What the person wrote when answering.
     pub explanation: Option<String>,
-    /// Wrong second-factor codes entered for this alert.
-    pub second_factor_failures: u32,
+    /// Second-factor attempts reserved for this alert (each code checked takes one first).
+    pub code_attempts: u32,
 }
 
 /// Where a chat message is, so it can be updated later.
@@ -67,6 +69,7 @@ impl AlertRecord {
             user: None,
             status,
             escalation_reason: None,
+            escalation_detail: None,
             snoozed_by: None,
             received_at,
             due_at: super::work::Action::owed_in(status).map(|_| received_at),
@@ -80,7 +83,7 @@ impl AlertRecord {
             ask_message: None,
             escalation_message: None,
             explanation: None,
-            second_factor_failures: 0,
+            code_attempts: 0,
         }
     }
 

@@ -12,6 +12,7 @@ pub struct Changes {
     pub due_at: Option<Option<DateTime<Utc>>>,
     pub deadline_at: Option<DateTime<Utc>>,
     pub escalation_reason: Option<EscalationReason>,
+    pub escalation_detail: Option<String>,
     pub explanation: Option<String>,
     pub chat_user: Option<String>,
     pub ask_message: Option<ChatRef>,

@@ -3,7 +3,7 @@
 
 use super::alert::AlertId;
 use super::state::Status;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How long a queued alert may sit unasked before the scheduler looks at it again.
@@ -94,6 +94,95 @@ impl WorkItem {
     }
 }
 
+/// What the security team must hear about a person, not about one alert: enrollment
+/// requests and decisions, operators' changes. It goes through the work queue like every
+/// message the bot posts, so it is retried, dead-lettered with an alarm if it cannot be
+/// posted, and posted once (under its [`Announcement::key`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    pub v: u8,
+    pub announce: Notice,
+    /// The person it is about (email).
+    pub user: String,
+    /// Who did it: `chat:<id>`, `operator:<name>`, `securitybot`.
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    /// More words for the post (the snooze removed, the cooling-off's end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    /// A person set up two-factor themselves: the team approves or rejects it.
+    EnrollmentRequest,
+    /// A person set up two-factor themselves; it becomes active after the cooling-off.
+    EnrollmentCoolingOff,
+    EnrollmentApproved,
+    EnrollmentRejected,
+    /// An operator enrolled someone (active at once).
+    OperatorEnrolled,
+    SecondFactorReset,
+    NeverContactAdded,
+    NeverContactRemoved,
+    SnoozeRemoved,
+}
+
+impl Announcement {
+    pub fn new(announce: Notice, user: &str, actor: &str, at: DateTime<Utc>) -> Self {
+        Announcement {
+            v: 1,
+            announce,
+            user: user.to_string(),
+            actor: actor.to_string(),
+            at,
+            detail: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// The same announcement, however often it is sent, has the same key.
+    pub fn key(&self) -> String {
+        let notice = serde_json::to_value(self.announce).expect("notices serialise");
+        format!(
+            "announce#{}#{}#{}",
+            notice.as_str().unwrap_or_default(),
+            self.user,
+            self.at.timestamp_millis()
+        )
+    }
+}
+
+/// Any message on the work queue.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum QueueMessage {
+    Work(WorkItem),
+    Announce(Announcement),
+}
+
+impl QueueMessage {
+    pub fn from_json(body: &str) -> Result<Self, String> {
+        serde_json::from_str(body).map_err(|_| {
+            "not a work item or an announcement (expected {\"v\":1,\"action\":...} or {\"v\":1,\"announce\":...})".to_string()
+        })
+    }
+}
+
+impl Serialize for QueueMessage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            QueueMessage::Work(item) => item.serialize(s),
+            QueueMessage::Announce(a) => a.serialize(s),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +194,40 @@ mod tests {
         assert_eq!(json, r#"{"v":1,"action":"escalate","alert_id":"al_1"}"#);
         assert_eq!(WorkItem::from_json(&json), Ok(item));
         assert!(WorkItem::from_json("{}").is_err());
+    }
+
+    #[test]
+    fn queue_messages_are_work_items_or_announcements() {
+        let item = WorkItem::new(Action::Ask, AlertId::from_stored("al_1"));
+        assert_eq!(
+            QueueMessage::from_json(&item.to_json()),
+            Ok(QueueMessage::Work(item))
+        );
+        let at = "2026-11-28T10:00:00Z".parse().unwrap();
+        let a = Announcement::new(
+            Notice::SecondFactorReset,
+            "a@example.com",
+            "operator:ops",
+            at,
+        );
+        let json = serde_json::to_string(&QueueMessage::Announce(a.clone())).unwrap();
+        assert_eq!(
+            json,
+            r#"{"v":1,"announce":"second_factor_reset","user":"a@example.com","actor":"operator:ops","at":"2026-11-28T10:00:00Z"}"#
+        );
+        assert_eq!(
+            QueueMessage::from_json(&json),
+            Ok(QueueMessage::Announce(a.clone()))
+        );
+        assert_eq!(
+            a.key(),
+            "announce#second_factor_reset#a@example.com#1795860000000"
+        );
+        assert!(
+            QueueMessage::from_json("{}")
+                .unwrap_err()
+                .contains("announcement")
+        );
     }
 
     #[test]

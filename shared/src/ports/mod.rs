@@ -6,6 +6,7 @@ pub mod steps;
 
 use crate::core::alert::AlertId;
 use crate::core::answer_event::AnswerEvent;
+use crate::core::enrollment::Enrollment;
 use crate::core::interaction::{Inbound, Reply};
 use crate::core::messages::Message;
 use crate::core::poll::Window;
@@ -14,7 +15,7 @@ use crate::core::secrets::Secrets;
 use crate::core::snooze::Snooze;
 use crate::core::state::Status;
 use crate::core::transition::Transition;
-use crate::core::work::{ClaimKind, WorkItem};
+use crate::core::work::{Announcement, ClaimKind, WorkItem};
 use crate::error::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -57,8 +58,10 @@ pub trait AlertStore: Send + Sync {
     async fn release(&self, id: &AlertId, kind: ClaimKind) -> Result<()>;
     /// Records the team post, once. False if one was already recorded.
     async fn set_escalation_message(&self, id: &AlertId, message: &ChatRef) -> Result<bool>;
-    /// Counts one more wrong second-factor code; returns the new count.
-    async fn count_wrong_code(&self, id: &AlertId) -> Result<u32>;
+    /// Reserves one more second-factor attempt on the alert before a code is checked, in one
+    /// conditional write: the new count, or `None` when `max` were already used (so codes
+    /// submitted at once cannot try more than `max`).
+    async fn reserve_code_attempt(&self, id: &AlertId, max: u32) -> Result<Option<u32>>;
     /// Alerts in `status` whose `due_at` has come (oldest first, at most `limit`), from the
     /// status/due index: the scheduler never scans the table.
     async fn due(&self, status: Status, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertId>>;
@@ -184,27 +187,61 @@ pub struct AnswerForm {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verification {
     Valid,
-    /// Valid, and the first code since enrollment started: enrollment is now complete.
-    ValidFirstCode,
     Invalid,
     /// A code that was already used (replay).
     Replayed,
+    /// No enrollment that can take a code (none, a setup never finished, a rejected one).
     NotEnrolled,
-    /// Too many wrong codes for this person in the last hour.
+    /// Too many codes tried for this person in the last hour.
     LockedOut,
 }
 
-/// The second factor (TOTP today).
+/// What became of a setup's first code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetupCheck {
+    /// The app has the seed; the enrollment now waits to be vouched for.
+    Confirmed,
+    WrongCode,
+    /// No setup in progress (reset meanwhile, or already confirmed).
+    NoSetup,
+    LockedOut,
+}
+
+/// The second factor (TOTP today). Only [`crate::core::enrollment::vouches_for`] decides
+/// whether an enrollment may verify a Yes; this stores enrollments and checks codes.
+/// Every code check first reserves one of the person's attempts for the hour, atomically, so
+/// codes submitted at once cannot try more than the limit.
 #[async_trait]
 pub trait SecondFactor: Send + Sync {
-    /// Whether the person can give a code (enrolled, or enrollment started and awaiting its first code).
-    async fn can_verify(&self, user: &str) -> Result<bool>;
+    async fn enrollment(&self, user: &str) -> Result<Option<Enrollment>>;
+    /// Checks a code of an enrollment that is awaiting approval or active.
     async fn verify(&self, user: &str, code: &str, now: DateTime<Utc>) -> Result<Verification>;
-    /// Starts enrollment; returns the otpauth URI to show once, or `None` if already enrolled
-    /// (only an admin reset allows a new one).
-    async fn enroll(&self, user: &str, now: DateTime<Utc>) -> Result<Option<String>>;
+    /// Self-service: a new seed, stored as a setup (a setup whose first code never came is
+    /// replaced). Returns the otpauth URI to show once, or `None` when an enrollment exists
+    /// beyond setup (only an operator's reset allows a new one).
+    async fn start_setup(&self, user: &str, now: DateTime<Utc>) -> Result<Option<String>>;
+    /// The setup's first code. On success the enrollment awaits approval, and becomes active
+    /// by itself at `active_from` if given (cooling-off).
+    async fn confirm_setup(
+        &self,
+        user: &str,
+        code: &str,
+        now: DateTime<Utc>,
+        active_from: Option<DateTime<Utc>>,
+    ) -> Result<SetupCheck>;
+    /// An operator's enrollment: active at once, vouched for by `by`. `None` when one exists.
+    async fn enroll_vouched(
+        &self,
+        user: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>>;
+    /// A team member's decision on an enrollment awaiting approval (approve: active from
+    /// `now`; reject: the seed is dropped). False when there was none waiting.
+    async fn decide(&self, user: &str, approve: bool, by: &str, now: DateTime<Utc>)
+    -> Result<bool>;
     async fn reset(&self, user: &str) -> Result<()>;
-    /// People who completed enrollment (first valid code) in `[start, end)`.
+    /// People whose enrollment became active in `[start, end)` (approved or made by an operator).
     async fn enrolled_between(
         &self,
         start: DateTime<Utc>,
@@ -239,6 +276,8 @@ pub trait Checkpoints: Send + Sync {
 #[async_trait]
 pub trait WorkQueue: Send + Sync {
     async fn send(&self, item: &WorkItem) -> Result<()>;
+    /// Queues a post to the security team about a person (see [`Announcement`]).
+    async fn announce(&self, announcement: &Announcement) -> Result<()>;
     /// Makes a received item that failed come back after `seconds` rather than the queue's
     /// default (a rate limit said when). `receipt` identifies that delivery of the item.
     async fn retry_after(&self, receipt: &str, seconds: u64) -> Result<()>;

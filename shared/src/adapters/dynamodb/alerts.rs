@@ -1,6 +1,6 @@
 //! The alerts table: one item per alert, keyed by `alert_id`.
 
-use super::item::{ItemBuilder, ItemReader, iso};
+use super::item::{ItemBuilder, ItemReader, conditional, iso};
 use crate::adapters::aws_error;
 use crate::core::alert::{Alert, AlertId};
 use crate::core::record::{AlertRecord, ChatRef};
@@ -180,7 +180,7 @@ impl AlertStore for DynamoAlerts {
             )
             .send()
             .await;
-        conditional(result.map(|_| ()))
+        conditional(result)
     }
 
     async fn release(&self, id: &AlertId, kind: ClaimKind) -> Result<()> {
@@ -205,26 +205,38 @@ impl AlertStore for DynamoAlerts {
             .expression_attribute_values(":t", AttributeValue::S(m.ts.clone()))
             .send()
             .await;
-        conditional(result.map(|_| ()))
+        conditional(result)
     }
 
-    async fn count_wrong_code(&self, id: &AlertId) -> Result<u32> {
-        let out = self
+    async fn reserve_code_attempt(&self, id: &AlertId, max: u32) -> Result<Option<u32>> {
+        let result = self
             .update(id)
-            .update_expression("ADD second_factor_failures :one")
-            .condition_expression("attribute_exists(alert_id)")
+            .update_expression("ADD code_attempts :one")
+            .condition_expression(
+                "attribute_exists(alert_id) AND (attribute_not_exists(code_attempts) OR code_attempts < :max)",
+            )
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":max", AttributeValue::N(max.to_string()))
             .return_values(ReturnValue::UpdatedNew)
             .send()
-            .await
-            .map_err(|e| aws_error("dynamodb", e))?;
-        let count = out
-            .attributes
-            .as_ref()
-            .and_then(|a| a.get("second_factor_failures"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok());
-        Ok(count.unwrap_or(1))
+            .await;
+        match result {
+            Ok(out) => {
+                let count = out
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| a.get("code_attempts"))
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse().ok());
+                Ok(Some(count.unwrap_or(1)))
+            }
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(aws_error("dynamodb", e)),
+        }
     }
 
     async fn due(&self, status: Status, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertId>> {
@@ -328,24 +340,6 @@ async fn all_records(query: QueryFluentBuilder) -> Result<Vec<AlertRecord>> {
     items.iter().map(from_item).collect()
 }
 
-/// A conditional write's outcome: true if it happened, false if its condition did not hold.
-fn conditional(
-    result: std::result::Result<
-        (),
-        SdkError<UpdateItemError, aws_sdk_dynamodb::config::http::HttpResponse>,
-    >,
-) -> Result<bool> {
-    match result {
-        Ok(()) => Ok(true),
-        Err(SdkError::ServiceError(e))
-            if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(aws_error("dynamodb", e)),
-    }
-}
-
 pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
     let a = &r.alert;
     let history = r.history.iter().map(audit_item).collect();
@@ -367,6 +361,7 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
             "escalation_reason",
             r.escalation_reason.map(EscalationReason::as_str),
         )
+        .opt_s("escalation_detail", r.escalation_detail.as_deref())
         .opt_s("snoozed_by", r.snoozed_by.as_ref().map(AlertId::as_str))
         .time("received_at", r.received_at)
         // The rollups' index: one partition per UTC day, sorted by time.
@@ -408,7 +403,8 @@ fn transition_fields(t: &Transition) -> (HashMap<String, AttributeValue>, Vec<&'
         .opt_s(
             "escalation_reason",
             c.escalation_reason.map(EscalationReason::as_str),
-        );
+        )
+        .opt_s("escalation_detail", c.escalation_detail.as_deref());
     let mut sets = conversation_fields(
         sets,
         c.chat_user.as_deref(),
@@ -525,6 +521,7 @@ pub fn from_item(item: &HashMap<String, AttributeValue>) -> Result<AlertRecord> 
                 "alerts item attribute 'escalation_reason' has an unknown value",
             )
         })?,
+        escalation_detail: r.opt_s("escalation_detail"),
         snoozed_by: r.opt_s("snoozed_by").map(AlertId::from_stored),
         received_at: r.time("received_at")?,
         due_at: r.opt_time("due_at")?,
@@ -538,7 +535,7 @@ pub fn from_item(item: &HashMap<String, AttributeValue>) -> Result<AlertRecord> 
         ask_message: chat_ref(&r, "ask"),
         escalation_message: chat_ref(&r, "escalation"),
         explanation: r.opt_s("explanation"),
-        second_factor_failures: r.number("second_factor_failures").unwrap_or(0) as u32,
+        code_attempts: r.number("code_attempts").unwrap_or(0) as u32,
     })
 }
 

@@ -148,3 +148,26 @@ impl ItemReader<'_> {
             .map_err(|_| self.corrupt(name, "has an unknown value"))
     }
 }
+
+/// A conditional update's outcome: true if it happened, false if its condition did not hold.
+pub fn conditional<T>(
+    result: std::result::Result<
+        T,
+        aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+            aws_sdk_dynamodb::config::http::HttpResponse,
+        >,
+    >,
+) -> Result<bool> {
+    use aws_sdk_dynamodb::error::SdkError;
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+    match result {
+        Ok(_) => Ok(true),
+        Err(SdkError::ServiceError(e))
+            if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(crate::adapters::aws_error("dynamodb", e)),
+    }
+}

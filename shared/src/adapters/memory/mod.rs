@@ -8,7 +8,7 @@ mod second_factor;
 
 pub use chat::{ChatCall, Fault, MemoryChat};
 pub use checkpoints::MemoryCheckpoints;
-pub use second_factor::MemorySecondFactor;
+pub use second_factor::{MemorySecondFactor, setup_code};
 
 use crate::core::alert::{Alert, AlertId};
 use crate::core::answer_event::AnswerEvent;
@@ -17,7 +17,7 @@ use crate::core::secrets::Secrets;
 use crate::core::snooze::Snooze;
 use crate::core::state::{AuditEntry, EscalationReason, Status};
 use crate::core::transition::Transition;
-use crate::core::work::{ClaimKind, WorkItem};
+use crate::core::work::{Announcement, ClaimKind, WorkItem};
 use crate::error::Result;
 use crate::ports::SecretStore;
 use crate::ports::{
@@ -104,6 +104,7 @@ impl AlertStore for MemoryAlerts {
             r.due_at = due;
         }
         r.escalation_reason = c.escalation_reason.or(r.escalation_reason);
+        r.escalation_detail = c.escalation_detail.or(r.escalation_detail.take());
         r.deadline_at = c.deadline_at.or(r.deadline_at);
         r.explanation = c.explanation.or(r.explanation.take());
         r.chat_user = c.chat_user.or(r.chat_user.take());
@@ -143,11 +144,16 @@ impl AlertStore for MemoryAlerts {
         }
     }
 
-    async fn count_wrong_code(&self, id: &AlertId) -> Result<u32> {
+    async fn reserve_code_attempt(&self, id: &AlertId, max: u32) -> Result<Option<u32>> {
         let mut map = self.0.lock().unwrap();
-        let r = map.get_mut(id).expect("counting codes for a stored alert");
-        r.second_factor_failures += 1;
-        Ok(r.second_factor_failures)
+        let r = map
+            .get_mut(id)
+            .expect("reserving attempts on a stored alert");
+        if r.code_attempts >= max {
+            return Ok(None);
+        }
+        r.code_attempts += 1;
+        Ok(Some(r.code_attempts))
     }
 
     async fn due(&self, status: Status, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertId>> {
@@ -268,14 +274,23 @@ impl Directory for MemoryDirectory {
     }
 }
 
-/// The queue: what was sent, and the delays asked for (receipt, seconds).
+/// The queue: work items sent, the delays asked for (receipt, seconds), announcements sent.
 #[derive(Default)]
-pub struct MemoryQueue(pub Mutex<Vec<WorkItem>>, pub Mutex<Vec<(String, u64)>>);
+pub struct MemoryQueue(
+    pub Mutex<Vec<WorkItem>>,
+    pub Mutex<Vec<(String, u64)>>,
+    pub Mutex<Vec<Announcement>>,
+);
 
 impl MemoryQueue {
-    /// Takes everything sent so far.
+    /// Takes every work item sent so far.
     pub fn drain(&self) -> Vec<WorkItem> {
         std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
+    /// Takes every announcement sent so far.
+    pub fn announcements(&self) -> Vec<Announcement> {
+        std::mem::take(&mut *self.2.lock().unwrap())
     }
 }
 
@@ -288,6 +303,11 @@ impl WorkQueue for MemoryQueue {
 
     async fn retry_after(&self, receipt: &str, seconds: u64) -> Result<()> {
         self.1.lock().unwrap().push((receipt.to_string(), seconds));
+        Ok(())
+    }
+
+    async fn announce(&self, announcement: &Announcement) -> Result<()> {
+        self.2.lock().unwrap().push(announcement.clone());
         Ok(())
     }
 }

@@ -1,101 +1,247 @@
-//! A second-factor twin: a person's valid code is whatever the test says, each code counts
-//! once (replay), and wrong codes lock a person out after `max_failures` (in this twin, until
-//! a reset).
+//! A second-factor twin with the real one's rules: a person's valid code is whatever the test
+//! says (or, for a setup, the last six digits of its start time), each code counts once
+//! (replay), every check first reserves one of `max_attempts` (no hourly window here: a
+//! person locked out stays so until a reset), enrollments go setup -> awaiting approval ->
+//! active or rejected.
 
+use crate::core::enrollment::{Enrollment, EnrollmentState};
 use crate::error::Result;
-use crate::ports::{SecondFactor, Verification};
+use crate::ports::{SecondFactor, SetupCheck, Verification};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Person {
     code: String,
-    /// Enrollment started and awaiting its first valid code.
-    pending: bool,
+    enrollment: Enrollment,
     used: HashSet<String>,
-    failures: u32,
-    enrolled_at: Option<DateTime<Utc>>,
+    attempts: u32,
 }
 
 pub struct MemorySecondFactor {
     people: Mutex<HashMap<String, Person>>,
-    max_failures: u32,
+    max_attempts: u32,
+}
+
+/// The code a setup started at `now` accepts.
+pub fn setup_code(now: DateTime<Utc>) -> String {
+    format!("{:06}", now.timestamp() % 1_000_000)
 }
 
 impl MemorySecondFactor {
-    pub fn new(max_failures: u32) -> Self {
+    pub fn new(max_attempts: u32) -> Self {
         MemorySecondFactor {
             people: Mutex::new(HashMap::new()),
-            max_failures,
+            max_attempts,
         }
     }
 
-    /// Enrolled (and vouched for), accepting `code`.
+    fn put(
+        &self,
+        user: &str,
+        code: &str,
+        state: EnrollmentState,
+        active_from: Option<DateTime<Utc>>,
+    ) {
+        let enrollment = Enrollment {
+            state,
+            started_at: None,
+            active_from,
+            vouched_by: active_from.map(|_| "operator:test".to_string()),
+        };
+        let person = Person {
+            code: code.to_string(),
+            enrollment,
+            used: HashSet::new(),
+            attempts: 0,
+        };
+        self.people.lock().unwrap().insert(user.to_string(), person);
+    }
+
+    /// Enrolled and vouched for long ago, accepting `code`.
     pub fn enrolled(&self, user: &str, code: &str) {
-        self.people.lock().unwrap().insert(
-            user.to_string(),
-            Person {
-                code: code.to_string(),
-                ..Person::default()
-            },
+        self.put(
+            user,
+            code,
+            EnrollmentState::Active,
+            Some(DateTime::UNIX_EPOCH),
         );
     }
 
-    /// Enrollment started (the seed shown), accepting `code` as the first one.
-    pub fn pending(&self, user: &str, code: &str) {
-        self.enrolled(user, code);
-        self.people.lock().unwrap().get_mut(user).unwrap().pending = true;
+    /// Enrolled and active from `from`, accepting `code`.
+    pub fn active_from(&self, user: &str, code: &str, from: DateTime<Utc>) {
+        self.put(user, code, EnrollmentState::Active, Some(from));
+    }
+
+    /// Set up by the person (first code entered), waiting for the team, accepting `code`.
+    pub fn awaiting_approval(&self, user: &str, code: &str) {
+        self.put(user, code, EnrollmentState::AwaitingApproval, None);
+    }
+
+    /// The code the person's app shows now (a later time step).
+    pub fn set_code(&self, user: &str, code: &str) {
+        if let Some(p) = self.people.lock().unwrap().get_mut(user) {
+            p.code = code.to_string();
+        }
+    }
+
+    /// Takes an attempt; false when they are used up.
+    fn reserve(&self, person: &mut Person) -> bool {
+        if person.attempts >= self.max_attempts {
+            return false;
+        }
+        person.attempts += 1;
+        true
     }
 }
 
 #[async_trait]
 impl SecondFactor for MemorySecondFactor {
-    async fn can_verify(&self, user: &str) -> Result<bool> {
-        Ok(self.people.lock().unwrap().contains_key(user))
+    async fn enrollment(&self, user: &str) -> Result<Option<Enrollment>> {
+        Ok(self
+            .people
+            .lock()
+            .unwrap()
+            .get(user)
+            .map(|p| p.enrollment.clone()))
     }
 
-    async fn verify(&self, user: &str, code: &str, now: DateTime<Utc>) -> Result<Verification> {
+    async fn verify(&self, user: &str, code: &str, _now: DateTime<Utc>) -> Result<Verification> {
         let mut people = self.people.lock().unwrap();
-        let Some(person) = people.get_mut(user) else {
+        let Some(person) = people.get_mut(user).filter(|p| {
+            matches!(
+                p.enrollment.state,
+                EnrollmentState::AwaitingApproval | EnrollmentState::Active
+            )
+        }) else {
             return Ok(Verification::NotEnrolled);
         };
-        if person.failures >= self.max_failures {
+        if !self.reserve(person) {
             return Ok(Verification::LockedOut);
         }
         if code != person.code {
-            person.failures += 1;
             return Ok(Verification::Invalid);
         }
         if !person.used.insert(code.to_string()) {
             return Ok(Verification::Replayed);
         }
-        person.failures = 0;
-        if std::mem::take(&mut person.pending) {
-            person.enrolled_at = Some(now);
-            return Ok(Verification::ValidFirstCode);
-        }
+        person.attempts = 0;
         Ok(Verification::Valid)
     }
 
-    async fn enroll(&self, user: &str, now: DateTime<Utc>) -> Result<Option<String>> {
+    async fn start_setup(&self, user: &str, now: DateTime<Utc>) -> Result<Option<String>> {
         let mut people = self.people.lock().unwrap();
-        if people.contains_key(user) {
+        if people
+            .get(user)
+            .is_some_and(|p| p.enrollment.state != EnrollmentState::Setup)
+        {
             return Ok(None);
         }
-        let code = format!("{:06}", now.timestamp() % 1_000_000);
-        people.insert(
-            user.to_string(),
-            Person {
-                code,
-                pending: true,
-                ..Person::default()
-            },
-        );
+        let enrollment = Enrollment {
+            state: EnrollmentState::Setup,
+            started_at: Some(now),
+            active_from: None,
+            vouched_by: None,
+        };
+        let person = Person {
+            code: setup_code(now),
+            enrollment,
+            used: HashSet::new(),
+            attempts: 0,
+        };
+        people.insert(user.to_string(), person);
         Ok(Some(format!(
-            "otpauth://totp/Securitybot:{user}?secret=TWIN"
+            "otpauth://totp/Securitybot:{user}?secret=TWIN{}",
+            now.timestamp()
         )))
+    }
+
+    async fn confirm_setup(
+        &self,
+        user: &str,
+        code: &str,
+        _now: DateTime<Utc>,
+        active_from: Option<DateTime<Utc>>,
+    ) -> Result<SetupCheck> {
+        let mut people = self.people.lock().unwrap();
+        let Some(person) = people
+            .get_mut(user)
+            .filter(|p| p.enrollment.state == EnrollmentState::Setup)
+        else {
+            return Ok(SetupCheck::NoSetup);
+        };
+        if !self.reserve(person) {
+            return Ok(SetupCheck::LockedOut);
+        }
+        if code != person.code {
+            return Ok(SetupCheck::WrongCode);
+        }
+        person.used.insert(code.to_string());
+        person.attempts = 0;
+        person.enrollment.state = EnrollmentState::AwaitingApproval;
+        person.enrollment.active_from = active_from;
+        person.enrollment.vouched_by = active_from.map(|_| "cooling-off".to_string());
+        Ok(SetupCheck::Confirmed)
+    }
+
+    async fn enroll_vouched(
+        &self,
+        user: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>> {
+        let mut people = self.people.lock().unwrap();
+        if people
+            .get(user)
+            .is_some_and(|p| p.enrollment.state != EnrollmentState::Rejected)
+        {
+            return Ok(None);
+        }
+        let enrollment = Enrollment {
+            state: EnrollmentState::Active,
+            started_at: Some(now),
+            active_from: Some(now),
+            vouched_by: Some(by.to_string()),
+        };
+        let person = Person {
+            code: setup_code(now),
+            enrollment,
+            used: HashSet::new(),
+            attempts: 0,
+        };
+        people.insert(user.to_string(), person);
+        Ok(Some(format!(
+            "otpauth://totp/Securitybot:{user}?secret=TWIN{}",
+            now.timestamp()
+        )))
+    }
+
+    async fn decide(
+        &self,
+        user: &str,
+        approve: bool,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut people = self.people.lock().unwrap();
+        let Some(person) = people
+            .get_mut(user)
+            .filter(|p| p.enrollment.state == EnrollmentState::AwaitingApproval)
+        else {
+            return Ok(false);
+        };
+        let e = &mut person.enrollment;
+        e.vouched_by = Some(by.to_string());
+        if approve {
+            e.state = EnrollmentState::Active;
+            e.active_from = Some(now);
+        } else {
+            e.state = EnrollmentState::Rejected;
+            e.active_from = None;
+        }
+        Ok(true)
     }
 
     async fn reset(&self, user: &str) -> Result<()> {
@@ -111,7 +257,12 @@ impl SecondFactor for MemorySecondFactor {
         let people = self.people.lock().unwrap();
         let mut users: Vec<String> = people
             .iter()
-            .filter(|(_, p)| p.enrolled_at.is_some_and(|at| at >= start && at < end))
+            .filter(|(_, p)| {
+                p.enrollment.state != EnrollmentState::Rejected
+                    && p.enrollment
+                        .active_from
+                        .is_some_and(|at| at >= start && at < end)
+            })
             .map(|(user, _)| user.clone())
             .collect();
         users.sort();

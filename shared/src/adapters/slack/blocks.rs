@@ -49,7 +49,7 @@ pub fn render(message: &Message) -> Vec<Value> {
                         let mut button = json!({
                             "type": "button",
                             "action_id": b.action.id(),
-                            "value": b.alert_id.as_str(),
+                            "value": b.value,
                             "text": { "type": "plain_text", "text": truncate(&b.label, 75), "emoji": true },
                         });
                         if b.primary {
@@ -306,7 +306,7 @@ mod tests {
                 Block::Buttons(vec![Button {
                     action: ButtonAction::AnswerNo,
                     label: "n".repeat(100),
-                    alert_id: AlertId::from_stored("al_1"),
+                    value: "al_1".into(),
                     primary: false,
                     danger: true,
                 }]),

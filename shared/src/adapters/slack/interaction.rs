@@ -11,6 +11,7 @@ use super::blocks::{
 use crate::core::alert::AlertId;
 use crate::core::interaction::{Inbound, Interaction, Reply};
 use crate::core::messages::ButtonAction;
+use crate::core::record::ChatRef;
 use crate::core::secrets::Secrets;
 use crate::ports::{ChatRequests, Unverified};
 use chrono::{DateTime, Utc};
@@ -148,6 +149,26 @@ pub fn parse(body: &[u8]) -> Result<Interaction, String> {
             let Some(kind) = action["action_id"].as_str().and_then(ButtonAction::from_id) else {
                 return Ok(Interaction::Ignored);
             };
+            if let ButtonAction::ApproveEnrollment | ButtonAction::RejectEnrollment = kind {
+                let channel = p["channel"]["id"]
+                    .as_str()
+                    .or(p["container"]["channel_id"].as_str());
+                let ts = p["container"]["message_ts"]
+                    .as_str()
+                    .or(p["message"]["ts"].as_str());
+                return Ok(Interaction::Vouched {
+                    approve: kind == ButtonAction::ApproveEnrollment,
+                    user: action["value"]
+                        .as_str()
+                        .ok_or("payload.actions[0].value is missing")?
+                        .to_string(),
+                    chat_user,
+                    message: channel.zip(ts).map(|(channel, ts)| ChatRef {
+                        channel: channel.to_string(),
+                        ts: ts.to_string(),
+                    }),
+                });
+            }
             Ok(Interaction::Clicked {
                 action: kind,
                 alert_id: AlertId::from_stored(

@@ -222,12 +222,17 @@ impl Chat for SlackChat {
     }
 
     async fn email_of(&self, chat_user: &str) -> Result<Option<String>> {
-        let answer = self
+        let answer = match self
             .call(
                 "users.info",
                 Body::Form(vec![("user", chat_user.to_string())]),
             )
-            .await?;
+            .await
+        {
+            Ok(answer) => answer,
+            Err(e) if refusal_code(&e) == Some("user_not_found") => return Ok(None),
+            Err(e) => return Err(e),
+        };
         Ok(answer["user"]["profile"]["email"]
             .as_str()
             .map(str::to_lowercase))

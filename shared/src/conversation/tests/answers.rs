@@ -143,7 +143,7 @@ async fn a_wrong_code_keeps_the_form_open_and_counts_down() {
     assert!(code_error(&reply).contains("(2 attempts left)"));
     let record = world.record(&id);
     assert_eq!(record.status, Status::AwaitingSecondFactor);
-    assert_eq!(record.second_factor_failures, 1);
+    assert_eq!(record.code_attempts, 1);
 }
 
 #[tokio::test]
@@ -226,16 +226,86 @@ async fn a_snooze_longer_than_the_rule_allows_is_cut_to_the_rule() {
 }
 
 #[tokio::test]
-async fn the_first_code_after_enrollment_is_announced_to_the_team() {
+async fn a_yes_counts_only_with_an_enrollment_vouched_for_before_the_alert() {
+    for (setup, detail) in [
+        (
+            Setup::AwaitingApproval,
+            "two-factor set up, not yet approved by the security team",
+        ),
+        (
+            Setup::ActiveAfterTheAlert,
+            "two-factor became active just now, after this alert came in",
+        ),
+    ] {
+        let world = World::new();
+        match setup {
+            Setup::AwaitingApproval => world.second_factor.awaiting_approval(ALICE, "111111"),
+            Setup::ActiveAfterTheAlert => world.second_factor.active_from(ALICE, "111111", t0()),
+        }
+        let id = world.stored(Status::Asked);
+        world.edit(&id, |r| r.received_at = t0() - Duration::seconds(1));
+        world
+            .answer(click(ButtonAction::AnswerYes, &id, ALICE_CHAT))
+            .await;
+        world.assert_escalated(&id, EscalationReason::UnverifiedYes);
+        let record = world.record(&id);
+        assert_eq!(record.escalation_detail.as_deref(), Some(detail));
+        assert!(world.snoozes.0.lock().unwrap().is_empty(), "never a snooze");
+        let told = messages::answered(&record, messages::Answered::NotYetVouched);
+        assert!(world.chat.calls().contains(&ChatCall::Update {
+            at: record.ask_message.clone().unwrap(),
+            message: told
+        }));
+    }
+}
+
+enum Setup {
+    AwaitingApproval,
+    ActiveAfterTheAlert,
+}
+
+#[tokio::test]
+async fn an_enrollment_reset_after_the_yes_makes_the_code_unverified() {
     let world = World::new();
     let id = awaiting_code(&world).await;
-    world.second_factor.pending(ALICE, "222222");
-    world.answer(submit(&id, "222222", None)).await;
-    assert_eq!(world.record(&id).status, Status::Confirmed);
-    assert_eq!(
-        world.chat.channel_posts(),
-        vec![messages::enrolled(ALICE, ALICE_CHAT)]
-    );
+    world.second_factor.reset(ALICE).await.unwrap();
+    world.answer(submit(&id, "111111", None)).await;
+    world.assert_escalated(&id, EscalationReason::UnverifiedYes);
+}
+
+#[tokio::test]
+async fn codes_submitted_at_once_never_try_more_than_the_alerts_limit() {
+    let world = World::new();
+    let id = awaiting_code(&world).await;
+    let answers = world.answers();
+    let wrong: Vec<_> = (0..10)
+        .map(|n| answers.handle(submit(&id, &format!("00000{n}"), None)))
+        .collect();
+    futures_util::future::join_all(wrong).await;
+    let record = world.record(&id);
+    assert_eq!(record.code_attempts, ATTEMPTS, "never more than the limit");
+    world.assert_escalated(&id, EscalationReason::SecondFactorFailed);
+}
+
+#[tokio::test]
+async fn a_team_member_cannot_close_an_alert_about_themselves() {
+    let world = World::new();
+    let id = world.another("al_tess", |r| {
+        r.user = Some(TEAM_EMAIL.into());
+        r.status = Status::Escalated;
+        r.escalation_message = Some(ChatRef {
+            channel: CHANNEL.into(),
+            ts: "1.2".into(),
+        });
+    });
+    for action in [ButtonAction::TeamAcknowledge, ButtonAction::TeamResolve] {
+        world.answer(click(action, &id, TEAM_MEMBER)).await;
+    }
+    assert_eq!(world.record(&id).status, Status::Escalated);
+    let refusals = world.calls(|c| {
+        matches!(c, ChatCall::Whisper { to, text } if to == TEAM_MEMBER && text == messages::NOT_YOURS_TO_DECIDE)
+    });
+    assert_eq!(refusals, 2);
 }
 
 #[tokio::test]
@@ -312,32 +382,4 @@ async fn a_retried_no_after_a_lost_queue_message_queues_the_post_again() {
         .answer(click(ButtonAction::AnswerNo, &id, ALICE_CHAT))
         .await;
     assert_eq!(world.queued(), vec![Action::Escalate]);
-}
-
-#[tokio::test]
-async fn home_tab_enrollment_shows_the_seed_once_and_announces_the_first_code() {
-    let world = World::new();
-    let start = || Interaction::StartEnrollment {
-        chat_user: ALICE_CHAT.into(),
-        trigger: "t".into(),
-    };
-    let code = |code: String| Interaction::SubmittedEnrollment {
-        chat_user: ALICE_CHAT.into(),
-        code,
-    };
-    world.answer(start()).await;
-    world.answer(start()).await;
-    let forms = world.calls(|c| *c == ChatCall::EnrollmentForm);
-    assert_eq!(forms, 1, "a second click never shows a new seed");
-    let wrong = world.answer(code("bad".into())).await;
-    let told = vec![("code", messages::ENROLLMENT_WRONG_CODE.to_string())];
-    assert_eq!(wrong, Reply::FormErrors(told));
-    // The twin's first code is the enrollment time's last six digits.
-    world
-        .answer(code(format!("{:06}", t0().timestamp() % 1_000_000)))
-        .await;
-    assert_eq!(
-        world.chat.channel_posts(),
-        vec![messages::enrolled(ALICE, ALICE_CHAT)]
-    );
 }

@@ -4,6 +4,7 @@
 mod answers;
 mod deadlines;
 mod endpoint;
+mod enrollment;
 mod notifier;
 
 use super::answers::Answers;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 pub const ALICE: &str = "alice@example.com";
 pub const ALICE_CHAT: &str = "UALICE";
 pub const TEAM_MEMBER: &str = "UTEAM";
+pub const TEAM_EMAIL: &str = "tess@example.com";
 pub const CHANNEL: &str = "CSECURITY";
 /// Wrong codes allowed per alert, and per person per hour (the twins' setting).
 pub const ATTEMPTS: u32 = 3;
@@ -35,6 +37,7 @@ pub struct World {
     pub queue: Arc<MemoryQueue>,
     pub chat: Arc<MemoryChat>,
     pub second_factor: Arc<MemorySecondFactor>,
+    pub checkpoints: Arc<MemoryCheckpoints>,
     pub clock: Arc<FixedClock>,
     pub bot: BotConfig,
 }
@@ -50,8 +53,12 @@ impl World {
             snoozes: Arc::new(MemorySnoozes::default()),
             directory: Arc::new(MemoryDirectory::default()),
             queue: Arc::new(MemoryQueue::default()),
-            chat: Arc::new(MemoryChat::with_people(&[(ALICE, ALICE_CHAT)])),
+            chat: Arc::new(MemoryChat::with_people(&[
+                (ALICE, ALICE_CHAT),
+                (TEAM_EMAIL, TEAM_MEMBER),
+            ])),
             second_factor: Arc::new(MemorySecondFactor::new(PERSON_LIMIT)),
+            checkpoints: Arc::new(MemoryCheckpoints::default()),
             clock: Arc::new(FixedClock::at(t0())),
             bot: BotConfig::load(None).unwrap(),
         }
@@ -69,6 +76,7 @@ impl World {
             team: vec![TEAM_MEMBER.into()],
             max_code_attempts: ATTEMPTS,
             security_channel: CHANNEL.into(),
+            approval: self.bot.approval,
         }
     }
 
@@ -78,6 +86,7 @@ impl World {
             directory: self.directory.clone(),
             chat: self.chat.clone(),
             queue: self.queue.clone(),
+            checkpoints: self.checkpoints.clone(),
             clock: self.clock.clone(),
             rules: Arc::new(self.bot.rules.clone()),
             security_channel: CHANNEL.into(),

@@ -1,17 +1,18 @@
 //! The second factor's state in the people table: the sealed TOTP seed (`adapters::totp` does
-//! the crypto), enrollment (pending until the first valid code), the last accepted time step
-//! (a code counts once: the step must grow, in one conditional write), and wrong codes per
-//! person per hour.
+//! the crypto); the enrollment (`totp_state`: setup -> awaiting_approval -> active, or
+//! rejected; `totp_active_from_epoch`, `totp_vouched_by`); the last accepted time step (a code
+//! counts once: the step must grow, in one conditional write); and code attempts per person
+//! per hour, reserved before each check (`totp_attempts`, `totp_attempts_since_epoch`).
 
-use super::super::item::{iso, scan_all};
+use super::super::item::{conditional, iso, scan_all};
 use crate::adapters::aws_error;
 use crate::adapters::totp::{self, SeedKey};
+use crate::core::enrollment::{Enrollment, EnrollmentState};
 use crate::error::Result;
-use crate::ports::{SecondFactor, SecretStore, Verification};
+use crate::ports::{SecondFactor, SecretStore, SetupCheck, Verification};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
@@ -23,7 +24,7 @@ pub struct DynamoSecondFactor {
     client: Client,
     table: String,
     secrets: Arc<dyn SecretStore>,
-    max_failures_per_hour: u32,
+    max_attempts_per_hour: u32,
 }
 
 impl DynamoSecondFactor {
@@ -31,13 +32,13 @@ impl DynamoSecondFactor {
         client: Client,
         table: impl Into<String>,
         secrets: Arc<dyn SecretStore>,
-        max_failures_per_hour: u32,
+        max_attempts_per_hour: u32,
     ) -> Self {
         DynamoSecondFactor {
             client,
             table: table.into(),
             secrets,
-            max_failures_per_hour,
+            max_attempts_per_hour,
         }
     }
 
@@ -64,68 +65,127 @@ impl DynamoSecondFactor {
         Ok(out.item)
     }
 
-    async fn count_failure(&self, user: &str, now: DateTime<Utc>) -> Result<()> {
-        // A new hour window starts from the first failure after the last one expired.
+    /// Takes one of the person's code attempts for the hour, atomically: the first attempt
+    /// after the window expired starts a new window; then each adds one while under the limit.
+    /// False: the limit is used up (locked out until the window ends).
+    async fn reserve_attempt(&self, user: &str, now: DateTime<Utc>) -> Result<bool> {
         let window_start = (now - Duration::hours(1)).timestamp();
-        let reset = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("user", Self::user_key(user))
-            .update_expression("SET totp_failures = :one, totp_failures_since_epoch = :now")
-            .condition_expression("attribute_not_exists(totp_failures_since_epoch) OR totp_failures_since_epoch < :start")
+        let fresh = self
+            .update(user)
+            .update_expression("SET totp_attempts = :one, totp_attempts_since_epoch = :now")
+            .condition_expression("attribute_not_exists(totp_attempts_since_epoch) OR totp_attempts_since_epoch < :start")
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
             .expression_attribute_values(":start", AttributeValue::N(window_start.to_string()))
             .send()
             .await;
-        match reset {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
-            {
-                self.client
-                    .update_item()
-                    .table_name(&self.table)
-                    .key("user", Self::user_key(user))
-                    .update_expression("ADD totp_failures :one")
-                    .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("dynamodb", e))?;
-                Ok(())
-            }
-            Err(e) => Err(aws_error("dynamodb", e)),
+        if conditional(fresh)? {
+            return Ok(true);
         }
+        let more = self
+            .update(user)
+            .update_expression("ADD totp_attempts :one")
+            .condition_expression("totp_attempts < :max")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(
+                ":max",
+                AttributeValue::N(self.max_attempts_per_hour.to_string()),
+            )
+            .send()
+            .await;
+        conditional(more)
     }
 
-    /// Accepts `step` for the person if it is later than the last accepted one (replay
-    /// protection), completing a pending enrollment. False: the step was already used.
-    async fn accept(&self, user: &str, step: u64, now: DateTime<Utc>) -> Result<bool> {
+    /// Accepts `step` if it is later than the last accepted one (replay protection) and the
+    /// seed is still the one checked. False: the step was already used (or the seed changed).
+    async fn accept(
+        &self,
+        user: &str,
+        sealed: &str,
+        step: u64,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         let accepted = self
-            .client
+            .update(user)
+            .update_expression("SET totp_last_step = :s, totp_attempts = :zero, totp_last_used_at = :t")
+            .condition_expression("totp_seed = :seed AND (attribute_not_exists(totp_last_step) OR totp_last_step < :s)")
+            .expression_attribute_values(":s", AttributeValue::N(step.to_string()))
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":t", AttributeValue::S(iso(now)))
+            .expression_attribute_values(":seed", AttributeValue::S(sealed.to_string()))
+            .send()
+            .await;
+        conditional(accepted)
+    }
+
+    /// Checks a code against the stored seed, after reserving an attempt.
+    async fn check(
+        &self,
+        user: &str,
+        sealed: &str,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Checked> {
+        if !self.reserve_attempt(user, now).await? {
+            return Ok(Checked::LockedOut);
+        }
+        let seed = self.key().await?.open(user, sealed)?;
+        Ok(match totp::check(seed, user, code, now)? {
+            Some(step) => Checked::Step(step),
+            None => Checked::Wrong,
+        })
+    }
+
+    fn update(&self, user: &str) -> UpdateItemFluentBuilder {
+        self.client
             .update_item()
             .table_name(&self.table)
             .key("user", Self::user_key(user))
-            .update_expression("SET totp_last_step = :s, totp_state = :enrolled, totp_failures = :zero, totp_last_used_at = :t, totp_enrolled_at_epoch = if_not_exists(totp_enrolled_at_epoch, :te)")
-            .condition_expression("attribute_exists(totp_seed) AND (attribute_not_exists(totp_last_step) OR totp_last_step < :s)")
-            .expression_attribute_values(":s", AttributeValue::N(step.to_string()))
-            .expression_attribute_values(":enrolled", AttributeValue::S("enrolled".into()))
-            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
-            .expression_attribute_values(":t", AttributeValue::S(iso(now)))
-            .expression_attribute_values(":te", AttributeValue::N(now.timestamp().to_string()))
-            .send()
-            .await;
-        match accepted {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(aws_error("dynamodb", e)),
-        }
     }
+
+    /// Stores a new sealed seed under `condition`; the URI to show, or `None` when the
+    /// condition did not hold.
+    async fn store_seed(
+        &self,
+        user: &str,
+        now: DateTime<Utc>,
+        condition: &str,
+        state: EnrollmentState,
+        vouched_by: Option<&str>,
+    ) -> Result<Option<String>> {
+        let (seed, uri) = totp::new_seed(user)?;
+        let sealed = self.key().await?.seal(user, &seed)?;
+        let mut update = self
+            .update(user)
+            .condition_expression(condition)
+            .expression_attribute_values(":seed", AttributeValue::S(sealed))
+            .expression_attribute_values(":state", AttributeValue::S(state.as_str().into()))
+            .expression_attribute_values(":t", AttributeValue::S(iso(now)))
+            .expression_attribute_values(":te", AttributeValue::N(now.timestamp().to_string()));
+        let set = "SET totp_seed = :seed, totp_state = :state, totp_enrollment_started_at = :t, totp_enrollment_started_at_epoch = :te";
+        update = match vouched_by {
+            Some(by) => update
+                .update_expression(format!("{set}, totp_active_from = :t, totp_active_from_epoch = :te, totp_vouched_by = :by REMOVE totp_last_step"))
+                .expression_attribute_values(":by", AttributeValue::S(by.to_string())),
+            None => update.update_expression(format!("{set} REMOVE totp_last_step, totp_active_from, totp_active_from_epoch, totp_vouched_by")),
+        };
+        if condition.contains(":setup") {
+            update = update
+                .expression_attribute_values(
+                    ":setup",
+                    AttributeValue::S(EnrollmentState::Setup.as_str().into()),
+                )
+                .expression_attribute_values(":pending", AttributeValue::S("pending".into()));
+        }
+        Ok(conditional(update.send().await)?.then_some(uri))
+    }
+}
+
+/// A code checked against the seed.
+enum Checked {
+    Step(u64),
+    Wrong,
+    LockedOut,
 }
 
 fn n(item: &Item, name: &str) -> Option<i64> {
@@ -136,76 +196,163 @@ fn s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name)?.as_s().ok().map(String::as_str)
 }
 
+fn time(item: &Item, name: &str) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(n(item, name)?, 0)
+}
+
+/// The enrollment a people item holds, if any.
+fn enrollment_of(item: &Item) -> Option<Enrollment> {
+    let state = EnrollmentState::parse(s(item, "totp_state")?)?;
+    if state != EnrollmentState::Rejected && !item.contains_key("totp_seed") {
+        return None;
+    }
+    let started_at = time(item, "totp_enrollment_started_at_epoch").or_else(|| {
+        s(item, "totp_enrollment_started_at")?
+            .parse::<DateTime<Utc>>()
+            .ok()
+    });
+    // Earlier versions counted an enrollment from its first code (`totp_enrolled_at_epoch`).
+    let active_from =
+        time(item, "totp_active_from_epoch").or_else(|| time(item, "totp_enrolled_at_epoch"));
+    Some(Enrollment {
+        state,
+        started_at,
+        active_from,
+        vouched_by: s(item, "totp_vouched_by").map(str::to_string),
+    })
+}
+
 #[async_trait]
 impl SecondFactor for DynamoSecondFactor {
-    async fn can_verify(&self, user: &str) -> Result<bool> {
-        Ok(self
-            .person(user)
-            .await?
-            .is_some_and(|i| i.contains_key("totp_seed")))
+    async fn enrollment(&self, user: &str) -> Result<Option<Enrollment>> {
+        Ok(self.person(user).await?.as_ref().and_then(enrollment_of))
     }
 
     async fn verify(&self, user: &str, code: &str, now: DateTime<Utc>) -> Result<Verification> {
         let Some(item) = self.person(user).await? else {
             return Ok(Verification::NotEnrolled);
         };
-        let Some(sealed) = s(&item, "totp_seed") else {
+        let usable = enrollment_of(&item).is_some_and(|e| {
+            matches!(
+                e.state,
+                EnrollmentState::AwaitingApproval | EnrollmentState::Active
+            )
+        });
+        let Some(sealed) = s(&item, "totp_seed").filter(|_| usable) else {
             return Ok(Verification::NotEnrolled);
         };
-        let was_pending = s(&item, "totp_state") == Some("pending");
-        let recent_failures = match n(&item, "totp_failures_since_epoch") {
-            Some(since) if since >= (now - Duration::hours(1)).timestamp() => {
-                n(&item, "totp_failures").unwrap_or(0)
+        Ok(match self.check(user, sealed, code, now).await? {
+            Checked::LockedOut => Verification::LockedOut,
+            Checked::Wrong => Verification::Invalid,
+            Checked::Step(step) if self.accept(user, sealed, step, now).await? => {
+                Verification::Valid
             }
-            _ => 0,
-        };
-        if recent_failures >= i64::from(self.max_failures_per_hour) {
-            return Ok(Verification::LockedOut);
-        }
-        let seed = self.key().await?.open(user, sealed)?;
-        let Some(step) = totp::check(seed, user, code, now)? else {
-            self.count_failure(user, now).await?;
-            return Ok(Verification::Invalid);
-        };
-        Ok(match self.accept(user, step, now).await? {
-            true if was_pending => Verification::ValidFirstCode,
-            true => Verification::Valid,
-            false => Verification::Replayed,
+            Checked::Step(_) => Verification::Replayed,
         })
     }
 
-    async fn enroll(&self, user: &str, now: DateTime<Utc>) -> Result<Option<String>> {
-        let (seed, uri) = totp::new_seed(user)?;
-        let sealed = self.key().await?.seal(user, &seed)?;
-        let stored = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("user", Self::user_key(user))
-            .update_expression("SET totp_seed = :seed, totp_state = :pending, totp_enrollment_started_at = :t REMOVE totp_last_step")
-            .condition_expression("attribute_not_exists(totp_seed)")
-            .expression_attribute_values(":seed", AttributeValue::S(sealed))
+    async fn start_setup(&self, user: &str, now: DateTime<Utc>) -> Result<Option<String>> {
+        // Nothing yet, or a setup whose first code never came (the person lost the seed, or
+        // the form never opened): never over an enrollment that got further, or a rejected one.
+        let condition = "attribute_not_exists(totp_state) OR totp_state IN (:setup, :pending)";
+        self.store_seed(user, now, condition, EnrollmentState::Setup, None)
+            .await
+    }
+
+    async fn confirm_setup(
+        &self,
+        user: &str,
+        code: &str,
+        now: DateTime<Utc>,
+        active_from: Option<DateTime<Utc>>,
+    ) -> Result<SetupCheck> {
+        let item = self.person(user).await?;
+        let setup = item
+            .as_ref()
+            .filter(|i| enrollment_of(i).is_some_and(|e| e.state == EnrollmentState::Setup));
+        let Some(sealed) = setup.and_then(|i| s(i, "totp_seed")) else {
+            return Ok(SetupCheck::NoSetup);
+        };
+        let step = match self.check(user, sealed, code, now).await? {
+            Checked::LockedOut => return Ok(SetupCheck::LockedOut),
+            Checked::Wrong => return Ok(SetupCheck::WrongCode),
+            Checked::Step(step) => step,
+        };
+        let mut update = self
+            .update(user)
+            .condition_expression("totp_seed = :seed AND totp_state IN (:setup, :pending)")
+            .expression_attribute_values(":seed", AttributeValue::S(sealed.to_string()))
+            .expression_attribute_values(
+                ":setup",
+                AttributeValue::S(EnrollmentState::Setup.as_str().into()),
+            )
             .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
-            .expression_attribute_values(":t", AttributeValue::S(iso(now)))
-            .send()
-            .await;
-        match stored {
-            Ok(_) => Ok(Some(uri)),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(aws_error("dynamodb", e)),
-        }
+            .expression_attribute_values(
+                ":state",
+                AttributeValue::S(EnrollmentState::AwaitingApproval.as_str().into()),
+            )
+            .expression_attribute_values(":s", AttributeValue::N(step.to_string()))
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":t", AttributeValue::S(iso(now)));
+        let set = "SET totp_state = :state, totp_last_step = :s, totp_attempts = :zero, totp_confirmed_at = :t";
+        update = match active_from {
+            Some(at) => update
+                .update_expression(format!("{set}, totp_active_from = :af, totp_active_from_epoch = :afe, totp_vouched_by = :by"))
+                .expression_attribute_values(":af", AttributeValue::S(iso(at)))
+                .expression_attribute_values(":afe", AttributeValue::N(at.timestamp().to_string()))
+                .expression_attribute_values(":by", AttributeValue::S("cooling-off".into())),
+            None => update.update_expression(set),
+        };
+        Ok(if conditional(update.send().await)? {
+            SetupCheck::Confirmed
+        } else {
+            SetupCheck::NoSetup
+        })
+    }
+
+    async fn enroll_vouched(
+        &self,
+        user: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>> {
+        let condition = "attribute_not_exists(totp_seed)";
+        self.store_seed(user, now, condition, EnrollmentState::Active, Some(by))
+            .await
+    }
+
+    async fn decide(
+        &self,
+        user: &str,
+        approve: bool,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let update = self
+            .update(user)
+            .condition_expression("totp_state = :awaiting")
+            .expression_attribute_values(
+                ":awaiting",
+                AttributeValue::S(EnrollmentState::AwaitingApproval.as_str().into()),
+            )
+            .expression_attribute_values(":by", AttributeValue::S(by.to_string()));
+        let update = if approve {
+            update
+                .update_expression("SET totp_state = :active, totp_vouched_by = :by, totp_active_from = :t, totp_active_from_epoch = :te")
+                .expression_attribute_values(":active", AttributeValue::S(EnrollmentState::Active.as_str().into()))
+                .expression_attribute_values(":t", AttributeValue::S(iso(now)))
+                .expression_attribute_values(":te", AttributeValue::N(now.timestamp().to_string()))
+        } else {
+            update
+                .update_expression("SET totp_state = :rejected, totp_vouched_by = :by REMOVE totp_seed, totp_last_step, totp_active_from, totp_active_from_epoch")
+                .expression_attribute_values(":rejected", AttributeValue::S(EnrollmentState::Rejected.as_str().into()))
+        };
+        conditional(update.send().await)
     }
 
     async fn reset(&self, user: &str) -> Result<()> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("user", Self::user_key(user))
-            .update_expression("REMOVE totp_seed, totp_state, totp_last_step, totp_failures, totp_failures_since_epoch, totp_enrollment_started_at, totp_enrolled_at_epoch")
+        self.update(user)
+            .update_expression("REMOVE totp_seed, totp_state, totp_last_step, totp_attempts, totp_attempts_since_epoch, totp_enrollment_started_at, totp_enrollment_started_at_epoch, totp_confirmed_at, totp_active_from, totp_active_from_epoch, totp_vouched_by, totp_enrolled_at_epoch, totp_failures, totp_failures_since_epoch")
             .send()
             .await
             .map_err(|e| aws_error("dynamodb", e))?;
@@ -222,7 +369,7 @@ impl SecondFactor for DynamoSecondFactor {
             self.client
                 .scan()
                 .table_name(&self.table)
-                .filter_expression("totp_enrolled_at_epoch >= :a AND totp_enrolled_at_epoch < :b")
+                .filter_expression("totp_active_from_epoch >= :a AND totp_active_from_epoch < :b")
                 .projection_expression("#user")
                 .expression_attribute_names("#user", "user")
                 .expression_attribute_values(":a", AttributeValue::N(start.timestamp().to_string()))
