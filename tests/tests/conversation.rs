@@ -593,3 +593,60 @@ async fn people_enroll_themselves_from_the_home_tab_and_the_team_hears_of_it() {
     );
     assert_eq!(stack.alert(&id).await.status.as_str(), "confirmed");
 }
+
+#[tokio::test]
+async fn codes_submitted_at_once_cannot_exceed_the_alert_or_the_person_limit() {
+    let (stack, slack) = start().await;
+    let uri = enroll(&stack).await;
+    let f = stack.interaction(&slack.url());
+    // Three questions at the Yes form, and ten wrong codes for each, all at once.
+    let mut ids = Vec::new();
+    for source_id in ["evt-a", "evt-b", "evt-c"] {
+        let id = asked_about(&stack, &slack, source_id).await;
+        stack.say_yes(&slack.url(), &id, ALICE).await;
+        ids.push(id);
+    }
+    let right = code_at(&uri, stack.now());
+    let wrong: Vec<String> = (0..10)
+        .map(|n| format!("{:06}", n))
+        .filter(|c| *c != right)
+        .take(10)
+        .collect();
+    let payloads: Vec<Value> = ids
+        .iter()
+        .flat_map(|id| {
+            wrong
+                .iter()
+                .map(move |code| submit(id, ALICE, "me", code, None))
+        })
+        .collect();
+    let submissions = payloads.iter().map(|p| stack.slack_post(&f, p));
+    futures_util::future::join_all(submissions).await;
+    for id in &ids {
+        let record = stack.alert(id).await;
+        assert!(
+            record.code_attempts <= 5,
+            "per alert: {}",
+            record.code_attempts
+        );
+        assert_eq!(
+            record.escalation_reason.map(|r| r.as_str()),
+            Some("second_factor_failed")
+        );
+    }
+    let person = stack
+        .dynamodb
+        .get_item()
+        .table_name(&stack.env["PEOPLE_TABLE"])
+        .key(
+            "user",
+            aws_sdk_dynamodb::types::AttributeValue::S("alice@example.com".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let attempts: u32 = person["totp_attempts"].as_n().unwrap().parse().unwrap();
+    assert!(attempts <= 10, "per person per hour: {attempts}");
+}
