@@ -48,6 +48,10 @@ pub enum Command {
         snooze_key: String,
         operator: String,
     },
+    /// Seals every stored TOTP seed again under the secret's current seed key (key rotation).
+    ResealSeeds {
+        operator: String,
+    },
     /// An alert with its audit trail.
     ShowAlert {
         alert_id: String,
@@ -88,7 +92,7 @@ impl Admin {
     pub async fn run(&self, event: Value) -> Result<Value> {
         let command: Command = serde_json::from_value(event).map_err(|e| {
             Error::Invalid(format!(
-                "{e}; commands: enroll, reset_second_factor, never_contact_add, never_contact_remove, never_contact_list, snooze_list, snooze_remove, show_alert"
+                "{e}; commands: enroll, reset_second_factor, never_contact_add, never_contact_remove, never_contact_list, snooze_list, snooze_remove, reseal_seeds, show_alert"
             ))
         })?;
         match command {
@@ -120,6 +124,14 @@ impl Admin {
                 snooze_key,
                 operator,
             } => self.snooze_remove(&snooze_key, &actor(&operator)?).await,
+            Command::ResealSeeds { operator } => {
+                let by = actor(&operator)?;
+                let report = self.second_factor.reseal_all().await?;
+                tracing::warn!(by, ?report, "seeds re-sealed under the current key");
+                Ok(
+                    json!({ "resealed": report.resealed, "already_current": report.already_current, "failed": report.failed }),
+                )
+            }
             Command::ShowAlert { alert_id } => {
                 let record = self
                     .alerts

@@ -650,3 +650,64 @@ async fn codes_submitted_at_once_cannot_exceed_the_alert_or_the_person_limit() {
     let attempts: u32 = person["totp_attempts"].as_n().unwrap().parse().unwrap();
     assert!(attempts <= 10, "per person per hour: {attempts}");
 }
+
+#[tokio::test]
+async fn seed_keys_rotate_old_seeds_verify_until_resealed_then_the_old_key_goes() {
+    let (stack, slack) = start().await;
+    let (first, uri) = at_the_form(&stack, &slack).await;
+    let new_key = "bmV3LXNlZWQta2V5LTMyLWJ5dGVzLWZvci1yb3RhdGU="; // 32 bytes
+    let secret = |keys: Value| {
+        let mut s = json!({
+            "webhook_keys": [{"id": "local", "secret": LOCAL_KEY}],
+            "slack_bot_token": securitybot_tests::slack::BOT_TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+            "seed_encryption_keys": [{"id": "k2", "key": new_key}],
+            "seed_encryption_current": "k2",
+        });
+        s.as_object_mut()
+            .unwrap()
+            .extend(keys.as_object().unwrap().clone());
+        s.to_string()
+    };
+    // 1. A new key is added and made current; the old one stays: old seeds still verify.
+    stack
+        .set_secret(&secret(json!({"seed_encryption_key": SEED_KEY})))
+        .await;
+    assert_eq!(
+        code_reply(&stack, &slack, &first, &code_at(&uri, stack.now())).await,
+        None
+    );
+    assert_eq!(stack.alert(&first).await.status.as_str(), "confirmed");
+
+    // 2. The operator re-seals every seed under the current key.
+    let report = stack
+        .admin()
+        .run(json!({"command": "reseal_seeds", "operator": "ops"}))
+        .await
+        .unwrap();
+    assert_eq!(report["resealed"], 1, "{report}");
+    let again = stack
+        .admin()
+        .run(json!({"command": "reseal_seeds", "operator": "ops"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            again["resealed"].as_u64(),
+            again["already_current"].as_u64()
+        ),
+        (Some(0), Some(1))
+    );
+
+    // 3. The old key is dropped: the re-sealed seed still verifies.
+    stack.set_secret(&secret(json!({}))).await;
+    let second = asked_about(&stack, &slack, "evt-rotated").await;
+    stack.say_yes(&slack.url(), &second, ALICE).await;
+    let later = stack.now() + Duration::seconds(30);
+    stack.clock.set(later);
+    assert_eq!(
+        code_reply(&stack, &slack, &second, &code_at(&uri, later)).await,
+        None
+    );
+    assert_eq!(stack.alert(&second).await.status.as_str(), "confirmed");
+}

@@ -5,6 +5,7 @@
 //! to, and a step may be accepted once. The people table stores the result
 //! (`dynamodb::people::second_factor`).
 
+use crate::core::secrets::Secrets;
 use crate::error::{Error, Result};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -15,7 +16,78 @@ use chrono::{DateTime, Utc};
 pub const ISSUER: &str = "Securitybot";
 const NONCE_LEN: usize = 24;
 
-/// The seed-encryption key (`seed_encryption_key` in the secret: 32 bytes, base64).
+/// The seed keys the secret holds, and which one seals new seeds. A sealed seed starts with
+/// the id of its key (`<id>:<base64>`), so keys can be rotated: add a key, make it current,
+/// re-seal (the admin command `reseal_seeds`), then drop the old one. Seeds sealed before
+/// key ids existed carry none and open with the `default` key.
+pub struct SeedKeys {
+    keys: Vec<(String, SeedKey)>,
+    current: String,
+}
+
+impl SeedKeys {
+    pub fn from_secrets(secrets: &Secrets) -> Result<Self> {
+        let keys = secrets
+            .seed_keys()
+            .into_iter()
+            .map(|(id, key)| {
+                SeedKey::from_base64(key.expose())
+                    .map(|k| (id.clone(), k))
+                    .map_err(|_| {
+                        Error::Config(format!(
+                            "seed key '{id}' must be 32 bytes, base64-encoded (openssl rand -base64 32)"
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let current = secrets
+            .seed_encryption_current
+            .clone()
+            .unwrap_or_else(|| "default".to_string());
+        if !keys.iter().any(|(id, _)| *id == current) {
+            return Err(Error::Config(format!(
+                "the secret has no seed key '{current}' to seal with: add seed_encryption_key, or seed_encryption_keys with that id"
+            )));
+        }
+        Ok(SeedKeys { keys, current })
+    }
+
+    pub fn current(&self) -> &str {
+        &self.current
+    }
+
+    /// The id of the key a sealed seed was sealed under.
+    pub fn key_id(sealed: &str) -> &str {
+        sealed.split_once(':').map_or("default", |(id, _)| id)
+    }
+
+    /// Whether this secret holds the key `sealed` needs.
+    pub fn can_open(&self, sealed: &str) -> bool {
+        self.keys.iter().any(|(id, _)| id == Self::key_id(sealed))
+    }
+
+    pub fn seal(&self, user: &str, seed: &[u8]) -> Result<String> {
+        let (id, key) = self
+            .keys
+            .iter()
+            .find(|(id, _)| *id == self.current)
+            .expect("checked when built");
+        Ok(format!("{id}:{}", key.seal(user, seed)?))
+    }
+
+    pub fn open(&self, user: &str, sealed: &str) -> Result<Vec<u8>> {
+        let id = Self::key_id(sealed);
+        let body = sealed.split_once(':').map_or(sealed, |(_, body)| body);
+        let (_, key) = self.keys.iter().find(|(k, _)| k == id).ok_or_else(|| {
+            Error::Config(format!(
+                "a seed is sealed under key '{id}', which the secret no longer holds: add it back to seed_encryption_keys"
+            ))
+        })?;
+        key.open(user, body)
+    }
+}
+
+/// One seed-encryption key: 32 bytes, base64.
 pub struct SeedKey(XChaCha20Poly1305);
 
 impl SeedKey {
@@ -139,6 +211,48 @@ mod tests {
             key.open("alice@example.com", "bm9wZQ==").is_err(),
             "too short"
         );
+    }
+
+    fn secrets(json: &str) -> Secrets {
+        Secrets::from_json(json).unwrap()
+    }
+
+    #[test]
+    fn seeds_carry_their_key_id_so_keys_rotate() {
+        let old = secrets(&format!(r#"{{"seed_encryption_key": "{KEY}"}}"#));
+        let k2 = B64.encode([9u8; 32]);
+        let both = secrets(&format!(
+            r#"{{"seed_encryption_key": "{KEY}", "seed_encryption_keys": [{{"id": "k2", "key": "{k2}"}}], "seed_encryption_current": "k2"}}"#
+        ));
+        let only_new = secrets(&format!(
+            r#"{{"seed_encryption_keys": [{{"id": "k2", "key": "{k2}"}}], "seed_encryption_current": "k2"}}"#
+        ));
+        let old = SeedKeys::from_secrets(&old).unwrap();
+        let both = SeedKeys::from_secrets(&both).unwrap();
+        let only_new = SeedKeys::from_secrets(&only_new).unwrap();
+
+        let sealed = old.seal("a@example.com", b"seed").unwrap();
+        assert!(sealed.starts_with("default:"));
+        // A seed from before key ids existed opens with the default key.
+        let legacy = sealed.trim_start_matches("default:");
+        assert_eq!(old.open("a@example.com", legacy).unwrap(), b"seed");
+
+        assert_eq!(
+            both.open("a@example.com", &sealed).unwrap(),
+            b"seed",
+            "old keys still open"
+        );
+        let resealed = both.seal("a@example.com", b"seed").unwrap();
+        assert_eq!(SeedKeys::key_id(&resealed), "k2");
+        assert_eq!(only_new.open("a@example.com", &resealed).unwrap(), b"seed");
+        assert!(!only_new.can_open(&sealed));
+        let gone = only_new
+            .open("a@example.com", &sealed)
+            .unwrap_err()
+            .to_string();
+        assert!(gone.contains("'default'") && !gone.contains(KEY), "{gone}");
+        let bad = secrets(r#"{"seed_encryption_current": "k9"}"#);
+        assert!(SeedKeys::from_secrets(&bad).is_err());
     }
 
     #[test]

@@ -35,6 +35,14 @@ pub struct WebhookKey {
     pub secret: SecretString,
 }
 
+/// One seed key: an id (written into every seed sealed under it) and 32 bytes, base64.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedKeyEntry {
+    pub id: String,
+    pub key: SecretString,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Secrets {
     /// The key SAM generates at deploy time, so a fresh stack works at once (id "default").
@@ -48,9 +56,15 @@ pub struct Secrets {
     /// Slack's signing secret, to verify interactivity requests.
     #[serde(default)]
     pub slack_signing_secret: Option<SecretString>,
-    /// 32 random bytes, base64: encrypts TOTP seeds at rest.
+    /// 32 random bytes, base64: encrypts TOTP seeds at rest (key id `default`).
     #[serde(default)]
     pub seed_encryption_key: Option<SecretString>,
+    /// More seed keys, for rotation: every one listed can open seeds sealed under it.
+    #[serde(default)]
+    pub seed_encryption_keys: Vec<SeedKeyEntry>,
+    /// The id of the key new seeds are sealed under (default: `default`, the single key).
+    #[serde(default)]
+    pub seed_encryption_current: Option<String>,
     /// Splunk HEC token, for write-back to Splunk.
     #[serde(default)]
     pub writeback_hec_token: Option<SecretString>,
@@ -88,6 +102,20 @@ impl Secrets {
                     "the secret has no {name}: add it (see the README's Slack set-up)"
                 ))
             })
+    }
+
+    /// Every seed key (id, base64 key), the single `seed_encryption_key` as `default`.
+    pub fn seed_keys(&self) -> Vec<(String, SecretString)> {
+        self.seed_encryption_key
+            .iter()
+            .map(|key| ("default".to_string(), key.clone()))
+            .chain(
+                self.seed_encryption_keys
+                    .iter()
+                    .map(|e| (e.id.clone(), e.key.clone())),
+            )
+            .filter(|(_, key)| !key.expose().is_empty())
+            .collect()
     }
 
     /// Every webhook key in force, the generated one first.

@@ -196,6 +196,15 @@ pub enum Verification {
     LockedOut,
 }
 
+/// What re-sealing the seeds did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resealed {
+    pub resealed: usize,
+    pub already_current: usize,
+    /// People whose seed no key in the secret opens (their key was dropped too early).
+    pub failed: Vec<String>,
+}
+
 /// What became of a setup's first code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SetupCheck {
@@ -241,6 +250,8 @@ pub trait SecondFactor: Send + Sync {
     async fn decide(&self, user: &str, approve: bool, by: &str, now: DateTime<Utc>)
     -> Result<bool>;
     async fn reset(&self, user: &str) -> Result<()>;
+    /// Seals every stored seed again under the current key (after a key rotation).
+    async fn reseal_all(&self) -> Result<Resealed>;
     /// People whose enrollment became active in `[start, end)` (approved or made by an operator).
     async fn enrolled_between(
         &self,

@@ -6,7 +6,7 @@
 
 use crate::core::enrollment::{Enrollment, EnrollmentState};
 use crate::error::Result;
-use crate::ports::{SecondFactor, SetupCheck, Verification};
+use crate::ports::{Resealed, SecondFactor, SetupCheck, Verification};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
@@ -247,6 +247,14 @@ impl SecondFactor for MemorySecondFactor {
     async fn reset(&self, user: &str) -> Result<()> {
         self.people.lock().unwrap().remove(user);
         Ok(())
+    }
+
+    /// The twin keeps no sealed seeds: nothing to re-seal.
+    async fn reseal_all(&self) -> Result<Resealed> {
+        Ok(Resealed {
+            already_current: self.people.lock().unwrap().len(),
+            ..Resealed::default()
+        })
     }
 
     async fn enrolled_between(

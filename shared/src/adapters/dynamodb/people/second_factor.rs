@@ -6,10 +6,10 @@
 
 use super::super::item::{conditional, iso, scan_all};
 use crate::adapters::aws_error;
-use crate::adapters::totp::{self, SeedKey};
+use crate::adapters::totp::{self, SeedKeys};
 use crate::core::enrollment::{Enrollment, EnrollmentState};
 use crate::error::Result;
-use crate::ports::{SecondFactor, SecretStore, SetupCheck, Verification};
+use crate::ports::{Resealed, SecondFactor, SecretStore, SetupCheck, Verification};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
@@ -42,10 +42,13 @@ impl DynamoSecondFactor {
         }
     }
 
-    async fn key(&self) -> Result<SeedKey> {
-        let secrets = self.secrets.get().await?;
-        let key = secrets.require(&secrets.seed_encryption_key, "seed_encryption_key")?;
-        SeedKey::from_base64(key.expose())
+    /// The seed keys, read again once when the cached secret cannot open `sealed` (a key
+    /// added or made current in Secrets Manager after this container started).
+    async fn keys_for(&self, sealed: Option<&str>) -> Result<SeedKeys> {
+        match SeedKeys::from_secrets(&*self.secrets.get().await?) {
+            Ok(keys) if sealed.is_none_or(|s| keys.can_open(s)) => Ok(keys),
+            _ => SeedKeys::from_secrets(&*self.secrets.refresh().await?),
+        }
     }
 
     fn user_key(user: &str) -> AttributeValue {
@@ -129,7 +132,7 @@ impl DynamoSecondFactor {
         if !self.reserve_attempt(user, now).await? {
             return Ok(Checked::LockedOut);
         }
-        let seed = self.key().await?.open(user, sealed)?;
+        let seed = self.keys_for(Some(sealed)).await?.open(user, sealed)?;
         Ok(match totp::check(seed, user, code, now)? {
             Some(step) => Checked::Step(step),
             None => Checked::Wrong,
@@ -154,7 +157,7 @@ impl DynamoSecondFactor {
         vouched_by: Option<&str>,
     ) -> Result<Option<String>> {
         let (seed, uri) = totp::new_seed(user)?;
-        let sealed = self.key().await?.seal(user, &seed)?;
+        let sealed = self.keys_for(None).await?.seal(user, &seed)?;
         let mut update = self
             .update(user)
             .condition_expression(condition)
@@ -357,6 +360,51 @@ impl SecondFactor for DynamoSecondFactor {
             .await
             .map_err(|e| aws_error("dynamodb", e))?;
         Ok(())
+    }
+
+    /// Every seed not sealed under the current key is opened and sealed again under it, each
+    /// in a conditional write on the seed it read (a seed changed meanwhile is left alone).
+    async fn reseal_all(&self) -> Result<Resealed> {
+        let keys = self.keys_for(None).await?;
+        let items = scan_all(
+            self.client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("attribute_exists(totp_seed)")
+                .projection_expression("#user, totp_seed")
+                .expression_attribute_names("#user", "user"),
+        )
+        .await?;
+        let mut report = Resealed::default();
+        for item in &items {
+            let (Some(user), Some(sealed)) = (s(item, "user"), s(item, "totp_seed")) else {
+                continue;
+            };
+            if SeedKeys::key_id(sealed) == keys.current() && sealed.contains(':') {
+                report.already_current += 1;
+                continue;
+            }
+            let resealed = match keys.open(user, sealed) {
+                Ok(seed) => keys.seal(user, &seed)?,
+                Err(e) => {
+                    tracing::error!(user, error = %e, "cannot re-seal a seed");
+                    report.failed.push(user.to_string());
+                    continue;
+                }
+            };
+            let written = self
+                .update(user)
+                .update_expression("SET totp_seed = :new")
+                .condition_expression("totp_seed = :old")
+                .expression_attribute_values(":new", AttributeValue::S(resealed))
+                .expression_attribute_values(":old", AttributeValue::S(sealed.to_string()))
+                .send()
+                .await;
+            if conditional(written)? {
+                report.resealed += 1;
+            }
+        }
+        Ok(report)
     }
 
     /// Scans the people table (one row per person who ever got an alert: small) once per rollup.
