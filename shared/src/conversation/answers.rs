@@ -11,7 +11,7 @@ use crate::core::rules::{RuleBook, RuleSettings};
 use crate::core::snooze::{Snooze, SnoozeScope, snooze_choices};
 use crate::core::state::{EscalationReason, Status};
 use crate::core::transition::{Changes, Transition};
-use crate::core::work::{Action, WorkItem};
+use crate::core::work::{Action, HANDOFF_RECHECK, WorkItem};
 use crate::error::Result;
 use crate::ports::{
     AlertStore, AnswerForm, Chat, Clock, SecondFactor, SnoozeStore, Verification, WorkQueue,
@@ -409,7 +409,8 @@ impl Answers {
             escalation_reason: Some(why.reason),
             escalation_detail: why.detail,
             explanation: why.explanation,
-            due_at: Some(None),
+            // The team post is owed until it is recorded: the sweep re-queues it if it is lost.
+            due_at: Some(Some(self.clock.now() + HANDOFF_RECHECK)),
             ..Changes::default()
         });
         match self.alerts.transition(&record.id, &transition).await? {

@@ -6,7 +6,7 @@
 use crate::core::alert::AlertId;
 use crate::core::state::{EscalationReason, Status};
 use crate::core::transition::{Changes, Transition};
-use crate::core::work::{Action, WorkItem};
+use crate::core::work::{Action, HANDOFF_RECHECK, WorkItem};
 use crate::error::Result;
 use crate::ports::steps::hand_off;
 use crate::ports::{AlertStore, Clock, WorkQueue};
@@ -66,8 +66,9 @@ impl Deadlines {
             }
         }
         // Hand-offs still owed after the recheck delay: the queue message was lost or
-        // dead-lettered. Sending again is safe; the notifier acts only on the current status.
-        for status in [Status::Received, Status::Unroutable] {
+        // dead-lettered, or a team post was never recorded. Sending again is safe; the notifier
+        // acts only on the current status and posts to the team once.
+        for status in [Status::Received, Status::Unroutable, Status::Escalated] {
             let Some(action) = Action::owed_in(status) else {
                 continue;
             };
@@ -93,7 +94,8 @@ impl Deadlines {
         )
         .with(Changes {
             escalation_reason: Some(EscalationReason::NoAnswer),
-            due_at: Some(None),
+            // The team post is owed until it is recorded (see below).
+            due_at: Some(Some(self.clock.now() + HANDOFF_RECHECK)),
             ..Changes::default()
         });
         if self.alerts.transition(id, &transition).await?.is_none() {

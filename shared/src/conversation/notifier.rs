@@ -265,17 +265,7 @@ impl Notifier {
                 self.chat.send_to_channel(&self.security_channel, &post),
             )
             .await?;
-        // Silence: tell the person too, kindly, so the question does not hang in their DMs.
-        if record.escalation_reason == Some(EscalationReason::NoAnswer)
-            && let Some(at) = &record.ask_message
-        {
-            self.chat
-                .update(
-                    at,
-                    &messages::answered(&record, messages::Answered::TimedOut),
-                )
-                .await?;
-        }
+        // Recorded at once, before anything else can fail: a retry must not post again.
         if record.status == Status::Unroutable {
             let transition = Transition::new(
                 &[Status::Unroutable],
@@ -294,6 +284,16 @@ impl Notifier {
             self.alerts
                 .set_escalation_message(&record.id, &posted)
                 .await?;
+        }
+        // Silence: tell the person too, kindly, so the question does not hang in their DMs.
+        // Best effort: the team has it, which is what matters.
+        if record.escalation_reason == Some(EscalationReason::NoAnswer)
+            && let Some(at) = &record.ask_message
+        {
+            let told = messages::answered(&record, messages::Answered::TimedOut);
+            if let Err(e) = self.chat.update(at, &told).await {
+                tracing::warn!(alert_id = %record.id, error = %e, "could not update the person's question");
+            }
         }
         tracing::info!(alert_id = %record.id, reason = ?record.escalation_reason, "escalated");
         Ok(())

@@ -89,6 +89,6 @@ impl AlertRecord {
 
     /// The work this record still owes the queue, if any.
     pub fn pending_action(&self) -> Option<super::work::Action> {
-        super::work::Action::owed_in(self.status)
+        super::work::Action::owed_in(self.status).filter(|_| self.escalation_message.is_none())
     }
 }

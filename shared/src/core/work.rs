@@ -57,12 +57,13 @@ pub enum Action {
 }
 
 impl Action {
-    /// The work an alert in `status` still owes the queue (until it is queued): a new alert
-    /// is asked; one with nobody to ask goes to the team.
+    /// The work an alert in `status` may owe the queue: a new alert is asked; one with nobody
+    /// to ask goes to the team; an escalated one is posted to the team (owed until its post is
+    /// recorded: the store keeps it due until then).
     pub fn owed_in(status: Status) -> Option<Action> {
         match status {
             Status::Received => Some(Action::Ask),
-            Status::Unroutable => Some(Action::Escalate),
+            Status::Unroutable | Status::Escalated => Some(Action::Escalate),
             _ => None,
         }
     }

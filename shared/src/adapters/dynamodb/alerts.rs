@@ -197,7 +197,10 @@ impl AlertStore for DynamoAlerts {
     async fn set_escalation_message(&self, id: &AlertId, m: &ChatRef) -> Result<bool> {
         let result = self
             .update(id)
-            .update_expression("SET escalation_channel = :c, escalation_ts = :t")
+            // Recorded: the post is no longer owed, nothing more is due.
+            .update_expression(
+                "SET escalation_channel = :c, escalation_ts = :t REMOVE due_at, due_at_epoch",
+            )
             .condition_expression(
                 "attribute_exists(alert_id) AND attribute_not_exists(escalation_ts)",
             )

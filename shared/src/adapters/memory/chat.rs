@@ -40,6 +40,8 @@ pub struct MemoryChat {
     /// Chat ids that exist but cannot get a DM (deactivated).
     pub unreachable: Mutex<HashSet<String>>,
     pub calls: Mutex<Vec<ChatCall>>,
+    /// Message updates fail (an outage that hits only `chat.update`).
+    pub fail_updates: std::sync::atomic::AtomicBool,
     fault: Mutex<Option<Fault>>,
     ts: AtomicU64,
 }
@@ -135,6 +137,12 @@ impl Chat for MemoryChat {
     }
 
     async fn update(&self, at: &ChatRef, message: &Message) -> Result<()> {
+        if self.fail_updates.load(Ordering::SeqCst) {
+            return Err(Error::transient(
+                "slack",
+                "chat.update: service_unavailable",
+            ));
+        }
         let call = ChatCall::Update {
             at: at.clone(),
             message: message.clone(),

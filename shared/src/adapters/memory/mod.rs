@@ -138,6 +138,7 @@ impl AlertStore for MemoryAlerts {
         match map.get_mut(id) {
             Some(r) if r.escalation_message.is_none() => {
                 r.escalation_message = Some(message.clone());
+                r.due_at = None;
                 Ok(true)
             }
             _ => Ok(false),

@@ -84,8 +84,8 @@ async fn no_escalates_once_however_often_it_is_clicked() {
     world.assert_escalated(&id, EscalationReason::Denied);
     assert_eq!(
         world.record(&id).due_at,
-        None,
-        "nothing more is due from the person"
+        Some(t0() + Duration::minutes(15)),
+        "the team post is owed: looked at again if it is lost"
     );
     // The second click, finding no team post yet, queues it again (in case the first was
     // lost); the notifier posts once whatever it is handed.
@@ -99,6 +99,11 @@ async fn no_escalates_once_however_often_it_is_clicked() {
         world.notifier().handle(item).await.unwrap();
     }
     assert_eq!(world.chat.channel_posts().len(), 1, "one team post");
+    assert_eq!(
+        world.record(&id).due_at,
+        None,
+        "posted: nothing more is due"
+    );
     assert_eq!(world.calls(is_update), 1, "the question is updated once");
 }
 

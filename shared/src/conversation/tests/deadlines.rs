@@ -31,7 +31,7 @@ async fn reminds_once_then_escalates_at_the_deadline() {
     assert_eq!(sweep.escalated, 1);
     assert_eq!(world.queued(), vec![Action::Escalate]);
     world.assert_escalated(&id, EscalationReason::NoAnswer);
-    assert_eq!(world.record(&id).due_at, None);
+    assert_eq!(world.record(&id).due_at, Some(t0() + Duration::minutes(45)));
 }
 
 #[tokio::test]
@@ -92,4 +92,45 @@ async fn owed_hand_offs_are_sent_again_and_looked_at_later() {
         assert_eq!(record.due_at, Some(t0() + Duration::minutes(16)));
     }
     assert_eq!(world.deadlines().run().await.unwrap().resent, 0);
+}
+
+#[tokio::test]
+async fn an_escalation_whose_team_post_was_lost_is_queued_again_until_posted() {
+    let world = World::new();
+    let id = world.stored(Status::Asked);
+    world.later(30);
+    world.deadlines().run().await.unwrap();
+    world.queue.drain(); // the escalation's queue message is lost (or dead-lettered)
+    world.later(44);
+    assert_eq!(world.deadlines().run().await.unwrap().resent, 0, "not yet");
+    world.later(45);
+    assert_eq!(world.deadlines().run().await.unwrap().resent, 1);
+    let items = world.queue.drain();
+    assert_eq!(items.len(), 1);
+    world.notifier().handle(&items[0]).await.unwrap();
+    assert_eq!(world.chat.channel_posts().len(), 1);
+    assert_eq!(world.record(&id).due_at, None, "posted and recorded");
+    world.later(90);
+    assert_eq!(world.deadlines().run().await.unwrap().resent, 0);
+}
+
+#[tokio::test]
+async fn a_failed_update_of_the_persons_dm_never_posts_to_the_team_twice() {
+    let world = World::new();
+    let id = world.stored(Status::Escalated);
+    world.edit(&id, |r| {
+        r.escalation_reason = Some(EscalationReason::NoAnswer)
+    });
+    world
+        .chat
+        .fail_updates
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    world.notify(Action::Escalate, &id).await.unwrap();
+    assert!(
+        world.record(&id).escalation_message.is_some(),
+        "recorded first"
+    );
+    world.later(5); // past the claim's lease: a redelivery would post again if not recorded
+    world.notify(Action::Escalate, &id).await.unwrap();
+    assert_eq!(world.chat.channel_posts().len(), 1);
 }
