@@ -23,6 +23,7 @@ fn sweep(reminded: usize, escalated: usize, resent: usize) -> Sweep {
         reminded,
         escalated,
         resent,
+        ..Sweep::default()
     }
 }
 

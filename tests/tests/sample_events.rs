@@ -136,7 +136,7 @@ async fn the_conversation_samples_drive_the_real_handlers() {
         .unwrap();
     assert_eq!(
         sweep,
-        serde_json::json!({"reminded": 0, "escalated": 0, "resent": 0}),
+        serde_json::json!({"reminded": 0, "escalated": 0, "resent": 0, "failed": 0, "quarantined": 0}),
         "nothing is due yet"
     );
 

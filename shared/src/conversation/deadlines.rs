@@ -6,7 +6,7 @@
 use crate::core::alert::AlertId;
 use crate::core::state::{EscalationReason, Status};
 use crate::core::transition::{Changes, Transition};
-use crate::core::work::{Action, HANDOFF_RECHECK, WorkItem};
+use crate::core::work::{Action, Announcement, HANDOFF_RECHECK, Notice, WorkItem};
 use crate::error::Result;
 use crate::ports::steps::hand_off;
 use crate::ports::{AlertStore, Clock, WorkQueue};
@@ -15,12 +15,28 @@ use std::sync::Arc;
 
 const ACTOR: &str = "securitybot:scheduler";
 
+/// A permanent failure on one alert this many runs in a row takes it out of the sweep, and the
+/// team is told, so one poison item never stops everyone else's reminders and escalations.
+pub const QUARANTINE_AFTER: u32 = 5;
+
 /// What one run did, for the function's answer and logs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Sweep {
     pub reminded: usize,
     pub escalated: usize,
     pub resent: usize,
+    /// Alerts whose step failed this run (the others were handled all the same).
+    pub failed: usize,
+    /// Alerts taken out of the sweep and reported to the team.
+    pub quarantined: usize,
+}
+
+/// What the sweep did for one alert.
+enum Done {
+    Nothing,
+    Reminded,
+    Escalated,
+    Resent,
 }
 
 pub struct Deadlines {
@@ -32,56 +48,133 @@ pub struct Deadlines {
 }
 
 impl Deadlines {
+    /// One run. Each alert's step is on its own: a failure is logged and counted and the
+    /// sweep carries on. If any failure was transient, the run fails at the end (after the
+    /// others were handled), so the schedule retries and its alarm sees a failing sweep.
     pub async fn run(&self) -> Result<Sweep> {
         let now = self.clock.now();
         let mut sweep = Sweep::default();
-        for id in self.alerts.due(Status::Asked, now, self.batch).await? {
-            let Some(record) = self.alerts.get(&id).await? else {
-                continue;
-            };
-            let deadline = record.deadline_at.unwrap_or(now);
-            if deadline <= now {
-                sweep.escalated += self.escalate(&id, &[Status::Asked]).await? as usize;
-                continue;
-            }
-            let transition = Transition::new(
-                &[Status::Asked],
-                Status::Reminded,
-                now,
-                ACTOR,
-                "no answer yet; reminding once",
-            )
-            .with(Changes {
-                due_at: Some(Some(deadline)),
-                ..Changes::default()
-            });
-            if self.alerts.transition(&id, &transition).await?.is_some() {
-                self.queue.send(&WorkItem::new(Action::Remind, id)).await?;
-                sweep.reminded += 1;
-            }
-        }
-        for status in [Status::Reminded, Status::AwaitingSecondFactor] {
+        let mut transient = None;
+        // Order matters only for fairness under the batch limit: people first, then the
+        // hand-offs still owed (a lost queue message, dead-lettered, a team post never
+        // recorded). Re-sending is safe: the notifier acts only on the current status.
+        for status in [
+            Status::Asked,
+            Status::Reminded,
+            Status::AwaitingSecondFactor,
+            Status::Received,
+            Status::Unroutable,
+            Status::Escalated,
+        ] {
             for id in self.alerts.due(status, now, self.batch).await? {
-                sweep.escalated += self.escalate(&id, &[status]).await? as usize;
-            }
-        }
-        // Hand-offs still owed after the recheck delay: the queue message was lost or
-        // dead-lettered, or a team post was never recorded. Sending again is safe; the notifier
-        // acts only on the current status and posts to the team once.
-        for status in [Status::Received, Status::Unroutable, Status::Escalated] {
-            let Some(action) = Action::owed_in(status) else {
-                continue;
-            };
-            for id in self.alerts.due(status, now, self.batch).await? {
-                tracing::warn!(alert_id = %id, %status, "hand-off not acted on in time; sending it again");
-                hand_off(&*self.alerts, &*self.queue, &WorkItem::new(action, id), now).await?;
-                sweep.resent += 1;
+                match self.step(status, &id).await {
+                    Ok(Done::Nothing) => {}
+                    Ok(Done::Reminded) => sweep.reminded += 1,
+                    Ok(Done::Escalated) => sweep.escalated += 1,
+                    Ok(Done::Resent) => sweep.resent += 1,
+                    Err(error) if error.is_retryable() => {
+                        tracing::warn!(alert_id = %id, %status, error = %error, "sweep step failed; will try again next run");
+                        sweep.failed += 1;
+                        transient.get_or_insert(error);
+                    }
+                    Err(error) => {
+                        sweep.failed += 1;
+                        sweep.quarantined += self.failed_for_good(&id, &error).await as usize;
+                    }
+                }
             }
         }
         if sweep != Sweep::default() {
             tracing::info!(?sweep, "deadlines swept");
         }
-        Ok(sweep)
+        match transient {
+            Some(error) => Err(error),
+            None => Ok(sweep),
+        }
+    }
+
+    async fn step(&self, status: Status, id: &AlertId) -> Result<Done> {
+        let now = self.clock.now();
+        let done = |moved: bool, done: Done| if moved { done } else { Done::Nothing };
+        match status {
+            Status::Asked => {
+                let Some(record) = self.alerts.get(id).await? else {
+                    return Ok(Done::Nothing);
+                };
+                let deadline = record.deadline_at.unwrap_or(now);
+                if deadline <= now {
+                    return Ok(done(
+                        self.escalate(id, &[Status::Asked]).await?,
+                        Done::Escalated,
+                    ));
+                }
+                let transition = Transition::new(
+                    &[Status::Asked],
+                    Status::Reminded,
+                    now,
+                    ACTOR,
+                    "no answer yet; reminding once",
+                )
+                .with(Changes {
+                    due_at: Some(Some(deadline)),
+                    ..Changes::default()
+                });
+                if self.alerts.transition(id, &transition).await?.is_none() {
+                    return Ok(Done::Nothing);
+                }
+                self.queue
+                    .send(&WorkItem::new(Action::Remind, id.clone()))
+                    .await?;
+                Ok(Done::Reminded)
+            }
+            Status::Reminded | Status::AwaitingSecondFactor => {
+                Ok(done(self.escalate(id, &[status]).await?, Done::Escalated))
+            }
+            _ => {
+                let Some(action) = Action::owed_in(status) else {
+                    return Ok(Done::Nothing);
+                };
+                tracing::warn!(alert_id = %id, %status, "hand-off not acted on in time; sending it again");
+                hand_off(
+                    &*self.alerts,
+                    &*self.queue,
+                    &WorkItem::new(action, id.clone()),
+                    now,
+                )
+                .await?;
+                Ok(Done::Resent)
+            }
+        }
+    }
+
+    /// A step that can never succeed as things stand (an item we cannot read or update):
+    /// counted on the alert; after [`QUARANTINE_AFTER`] runs it leaves the sweep and the team
+    /// is told, so a person still looks. Returns whether it was quarantined now.
+    async fn failed_for_good(&self, id: &AlertId, error: &crate::Error) -> bool {
+        tracing::error!(alert_id = %id, error = %error, "sweep step failed for good");
+        let quarantined = async {
+            let failures = self.alerts.note_failure(id).await?;
+            if failures < QUARANTINE_AFTER {
+                return Ok(false);
+            }
+            self.alerts.quarantine(id).await?;
+            let report = Announcement::new(
+                Notice::AlertNotProcessed,
+                id.as_str(),
+                ACTOR,
+                self.clock.now(),
+            )
+            .with_detail(format!("{failures} runs failed: {error}"));
+            self.queue.announce(&report).await?;
+            Ok::<_, crate::Error>(true)
+        };
+        match quarantined.await {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::error!(alert_id = %id, error = %e, "could not count or quarantine a failing alert");
+                false
+            }
+        }
     }
 
     async fn escalate(&self, id: &AlertId, from: &[Status]) -> Result<bool> {

@@ -344,8 +344,17 @@ pub fn announcement(a: &Announcement, chat_user: Option<&str>) -> Message {
             ":alarm_clock: *A snooze was removed by an operator.*",
             "Snooze removed",
         ),
+        Notice::AlertNotProcessed => (
+            ":warning: *An alert could not be processed* and was taken out of the reminder and deadline sweep. Please look at it (`show_alert` in the admin function) and handle it by hand.",
+            "Alert could not be processed",
+        ),
     };
-    let mut facts = vec![("Who".to_string(), a.user.clone())];
+    let subject = if a.announce == Notice::AlertNotProcessed {
+        "Alert"
+    } else {
+        "Who"
+    };
+    let mut facts = vec![(subject.to_string(), a.user.clone())];
     if let Some(id) = chat_user {
         facts.push(("Slack user".into(), id.to_string()));
     }

@@ -128,6 +128,9 @@ pub enum Notice {
     NeverContactAdded,
     NeverContactRemoved,
     SnoozeRemoved,
+    /// An alert the scheduler could not process run after run, taken out of its sweep
+    /// (`user` holds the alert id).
+    AlertNotProcessed,
 }
 
 impl Announcement {

@@ -65,6 +65,10 @@ pub trait AlertStore: Send + Sync {
     /// Alerts in `status` whose `due_at` has come (oldest first, at most `limit`), from the
     /// status/due index: the scheduler never scans the table.
     async fn due(&self, status: Status, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertId>>;
+    /// Counts one more run in which the sweep failed for good on this alert; the new count.
+    async fn note_failure(&self, id: &AlertId) -> Result<u32>;
+    /// Takes the alert out of the sweep (nothing due any more); an operator handles it.
+    async fn quarantine(&self, id: &AlertId) -> Result<()>;
     /// How many of this person's alerts are waiting for them ([`Status::is_waiting_for_person`]).
     async fn open_asks(&self, user: &str) -> Result<usize>;
     /// Alerts received in `[start, end)`, from the received-day index (rollups; never a scan).

@@ -211,6 +211,32 @@ impl AlertStore for DynamoAlerts {
         conditional(result)
     }
 
+    async fn note_failure(&self, id: &AlertId) -> Result<u32> {
+        let out = self
+            .update(id)
+            .update_expression("ADD sweep_failures :one")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        Ok(out
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get("sweep_failures")?.as_n().ok()?.parse().ok())
+            .unwrap_or(1))
+    }
+
+    async fn quarantine(&self, id: &AlertId) -> Result<()> {
+        self.update(id)
+            .update_expression("SET quarantined_at = :t REMOVE due_at, due_at_epoch")
+            .expression_attribute_values(":t", AttributeValue::S(iso(chrono::Utc::now())))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        Ok(())
+    }
+
     async fn reserve_code_attempt(&self, id: &AlertId, max: u32) -> Result<Option<u32>> {
         let result = self
             .update(id)

@@ -30,17 +30,37 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Records by id; claims with when they were taken; and a switch that makes giving a claim
-/// back fail (a store outage between a failed send and its release).
+/// Records by id; claims with when they were taken; a switch that makes giving a claim back
+/// fail (a store outage between a failed send and its release); sweep failures per alert.
 #[derive(Default)]
 #[allow(clippy::type_complexity)]
 pub struct MemoryAlerts(
     pub Mutex<HashMap<AlertId, AlertRecord>>,
     pub Mutex<HashMap<(AlertId, String), DateTime<Utc>>>,
     pub AtomicBool,
+    /// Sweep failures per alert.
+    pub Mutex<HashMap<AlertId, u32>>,
+    /// Poisoned alerts: reading or moving them fails (true: transiently, false: for good).
+    pub Mutex<HashMap<AlertId, bool>>,
 );
 
 impl MemoryAlerts {
+    /// Fails reads and transitions of `id` from now on.
+    pub fn poison(&self, id: &AlertId, transient: bool) {
+        self.4.lock().unwrap().insert(id.clone(), transient);
+    }
+
+    fn check_poison(&self, id: &AlertId) -> Result<()> {
+        match self.4.lock().unwrap().get(id) {
+            Some(true) => Err(crate::error::Error::transient("dynamodb", "throttled")),
+            Some(false) => Err(crate::error::Error::permanent(
+                "dynamodb",
+                "alerts item attribute 'status' has an unknown value",
+            )),
+            None => Ok(()),
+        }
+    }
+
     pub fn with(records: impl IntoIterator<Item = AlertRecord>) -> Self {
         let alerts = MemoryAlerts::default();
         alerts
@@ -89,10 +109,12 @@ impl AlertStore for MemoryAlerts {
     }
 
     async fn get(&self, id: &AlertId) -> Result<Option<AlertRecord>> {
+        self.check_poison(id)?;
         Ok(self.0.lock().unwrap().get(id).cloned())
     }
 
     async fn transition(&self, id: &AlertId, t: &Transition) -> Result<Option<AlertRecord>> {
+        self.check_poison(id)?;
         let mut map = self.0.lock().unwrap();
         let Some(r) = map.get_mut(id).filter(|r| t.from.contains(&r.status)) else {
             return Ok(None);
@@ -143,6 +165,20 @@ impl AlertStore for MemoryAlerts {
             }
             _ => Ok(false),
         }
+    }
+
+    async fn note_failure(&self, id: &AlertId) -> Result<u32> {
+        let mut failures = self.3.lock().unwrap();
+        let n = failures.entry(id.clone()).or_insert(0);
+        *n += 1;
+        Ok(*n)
+    }
+
+    async fn quarantine(&self, id: &AlertId) -> Result<()> {
+        if let Some(r) = self.0.lock().unwrap().get_mut(id) {
+            r.due_at = None;
+        }
+        Ok(())
     }
 
     async fn reserve_code_attempt(&self, id: &AlertId, max: u32) -> Result<Option<u32>> {

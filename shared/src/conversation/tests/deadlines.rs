@@ -134,3 +134,57 @@ async fn a_failed_update_of_the_persons_dm_never_posts_to_the_team_twice() {
     world.notify(Action::Escalate, &id).await.unwrap();
     assert_eq!(world.chat.channel_posts().len(), 1);
 }
+
+#[tokio::test]
+async fn one_poison_alert_never_stops_the_sweep_and_is_reported_after_five_runs() {
+    let world = World::new();
+    let poison = world.another("al_poison", |r| {
+        r.status = Status::Asked;
+        r.due_at = Some(t0() - Duration::hours(1)); // oldest first: at the head of the index
+    });
+    world.alerts.poison(&poison, false);
+    let fine = world.stored(Status::Asked);
+    world.later(10);
+    for run in 1..=crate::conversation::deadlines::QUARANTINE_AFTER {
+        let sweep = world.deadlines().run().await.unwrap();
+        assert_eq!(sweep.failed, 1, "run {run}");
+        if run == 1 {
+            assert_eq!(sweep.reminded, 1, "everyone else is handled");
+        }
+    }
+    assert_eq!(world.record(&fine).status, Status::Reminded);
+    let reported = world.queue.announcements();
+    assert_eq!(reported.len(), 1);
+    assert_eq!(
+        reported[0].announce,
+        crate::core::work::Notice::AlertNotProcessed
+    );
+    assert_eq!(reported[0].user, "al_poison");
+    assert_eq!(world.record(&poison).due_at, None, "out of the sweep");
+    assert_eq!(world.deadlines().run().await.unwrap().failed, 0);
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_not_quarantined_and_fails_the_run_after_the_others() {
+    let world = World::new();
+    let flaky = world.another("al_flaky", |r| {
+        r.status = Status::Asked;
+        r.due_at = Some(t0() - Duration::hours(1));
+    });
+    world.alerts.poison(&flaky, true);
+    let fine = world.stored(Status::Asked);
+    world.later(10);
+    for _ in 0..10 {
+        assert!(world.deadlines().run().await.unwrap_err().is_retryable());
+    }
+    assert_eq!(
+        world.record(&fine).status,
+        Status::Reminded,
+        "handled all the same"
+    );
+    assert!(
+        world.queue.announcements().is_empty(),
+        "never quarantined for an outage"
+    );
+    assert!(world.record(&flaky).due_at.is_some());
+}
