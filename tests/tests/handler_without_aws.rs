@@ -4,6 +4,7 @@ use chrono::Utc;
 use securitybot::adapters::memory::*;
 use securitybot::adapters::secrets_manager::SecretsCache;
 use securitybot::config::BotConfig;
+use securitybot::core::alert::AlertId;
 use securitybot::core::secrets::{SecretString, Secrets, WebhookKey};
 use securitybot::intake::admit::Intake;
 use securitybot::intake::webhook::{Webhook, WebhookLimits};
@@ -11,11 +12,8 @@ use securitybot_tests::{LOCAL_KEY, call, event};
 use std::sync::Arc;
 use std::time::Duration;
 
-#[tokio::test]
-async fn the_handler_runs_on_in_memory_ports() {
+fn webhook(alerts: Arc<MemoryAlerts>, queue: Arc<MemoryQueue>) -> Webhook {
     let bot = BotConfig::load(None).unwrap();
-    let alerts = Arc::new(MemoryAlerts::default());
-    let queue = Arc::new(MemoryQueue::default());
     let secrets = Secrets {
         webhook_keys: vec![WebhookKey {
             id: "local".into(),
@@ -23,12 +21,12 @@ async fn the_handler_runs_on_in_memory_ports() {
         }],
         ..Secrets::default()
     };
-    let webhook = Webhook {
+    Webhook {
         intake: Intake {
-            alerts: alerts.clone(),
+            alerts,
             snoozes: Arc::new(MemorySnoozes::default()),
             directory: Arc::new(MemoryDirectory::default()),
-            queue: queue.clone(),
+            queue,
             clock: Arc::new(FixedClock::at(Utc::now())),
             rules: Arc::new(bot.rules),
             identity: bot.identity,
@@ -41,7 +39,14 @@ async fn the_handler_runs_on_in_memory_ports() {
         )),
         sources: bot.sources,
         limits: WebhookLimits::default(),
-    };
+    }
+}
+
+#[tokio::test]
+async fn the_handler_runs_on_in_memory_ports() {
+    let alerts = Arc::new(MemoryAlerts::default());
+    let queue = Arc::new(MemoryQueue::default());
+    let webhook = webhook(alerts.clone(), queue.clone());
     let (status, body) = call(&webhook, &event("ingest-canonical-batch.json")).await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(alerts.0.lock().unwrap().len(), 2);
@@ -49,4 +54,36 @@ async fn the_handler_runs_on_in_memory_ports() {
     let (status, _) = call(&webhook, &event("ingest-invalid.json")).await;
     assert_eq!(status, 422);
     assert_eq!(alerts.0.lock().unwrap().len(), 2, "nothing more stored");
+}
+
+#[tokio::test]
+async fn one_alert_failing_never_keeps_the_rest_of_its_batch_out() {
+    let (_, first) = call(
+        &webhook(Arc::default(), Arc::default()),
+        &event("ingest-canonical-batch.json"),
+    )
+    .await;
+    let poisoned = AlertId::from_stored(first["alerts"][0]["alert_id"].as_str().unwrap());
+
+    let alerts = Arc::new(MemoryAlerts::default());
+    let queue = Arc::new(MemoryQueue::default());
+    alerts.poison(&poisoned, true);
+    let hook = webhook(alerts.clone(), queue.clone());
+    let (status, body) = call(&hook, &event("ingest-canonical-batch.json")).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["alerts"][0]["outcome"], "failed");
+    assert_eq!(body["alerts"][0]["retryable"], true);
+    assert_eq!(
+        body["alerts"][1]["outcome"], "ask",
+        "the next alert is admitted"
+    );
+    assert_eq!(alerts.0.lock().unwrap().len(), 1);
+
+    // The SIEM sends the batch again: the failed one is stored, the other not twice.
+    alerts.heal(&poisoned);
+    let (status, body) = call(&hook, &event("ingest-canonical-batch.json")).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["alerts"][0]["outcome"], "ask");
+    assert_eq!(body["alerts"][1]["outcome"], "duplicate");
+    assert_eq!(queue.0.lock().unwrap().len(), 2, "each asked once");
 }

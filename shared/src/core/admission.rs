@@ -83,7 +83,7 @@ impl Admission<'_> {
             user: facts.user.clone(),
             escalation_reason: reason,
             snoozed_by,
-            raw: self.raw,
+            raw: super::text::cut_bytes(self.raw, super::text::MAX_RAW_BYTES),
             received_via: self.received_via.to_string(),
             history: vec![AuditEntry {
                 at: self.now,
@@ -186,6 +186,19 @@ mod tests {
         assert_eq!(record.id, alert.id());
         assert_eq!(record.alert.context["command"], "mysql password=[REDACTED]");
         assert!(record.raw.contains("hunter2"));
+        let huge = Admission {
+            alert: &alert,
+            raw: "x".repeat(crate::core::text::MAX_RAW_BYTES * 3),
+            received_via: "webhook:test",
+            now: alert.occurred_at,
+            retention: Duration::days(90),
+            redactor: &redactor,
+        }
+        .record(&facts, &decide(&facts));
+        assert!(
+            huge.raw.len() <= crate::core::text::MAX_RAW_BYTES,
+            "raw is bounded for every source"
+        );
         assert_eq!(record.status, Status::Received);
         assert_eq!(record.due_at, Some(alert.occurred_at));
         assert_eq!(record.history.len(), 1);

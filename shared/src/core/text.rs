@@ -50,3 +50,36 @@ pub fn truncate(text: &str, max: usize) -> String {
     out.push('…');
     out
 }
+
+/// The most of a received payload kept as an alert's `raw` (for investigations): with the
+/// alert's own fields at their limits, the stored item stays under DynamoDB's 400 KB.
+pub const MAX_RAW_BYTES: usize = 128 * 1024;
+
+/// Cuts `text` to at most `max` bytes on a character boundary, saying so in the text.
+pub fn cut_bytes(mut text: String, max: usize) -> String {
+    const MARK: &str = "…[truncated by securitybot]";
+    if text.len() > max {
+        let mut cut = max.saturating_sub(MARK.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str(MARK);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_on_a_character_boundary_and_says_so() {
+        assert_eq!(cut_bytes("short".into(), 100), "short");
+        let cut = cut_bytes("é".repeat(100), 50);
+        assert!(
+            cut.len() <= 50 && cut.ends_with("[truncated by securitybot]"),
+            "{cut}"
+        );
+    }
+}

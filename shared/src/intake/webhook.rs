@@ -131,8 +131,12 @@ impl Webhook {
         }
     }
 
+    /// Admits each alert on its own: one failing never keeps the others out. The answer lists
+    /// every alert's outcome; when any failed, it is a 503 (any failure retryable) or a 500,
+    /// and the SIEM may send the whole batch again: admission is idempotent.
     async fn admit_all(&self, entries: Vec<Entry>, via: &str) -> Result<Reply, Rejection> {
         let mut results = Vec::with_capacity(entries.len());
+        let (mut failed, mut retryable) = (0, false);
         for (index, entry) in entries.into_iter().enumerate() {
             let result = match entry {
                 Entry::Ignored { reason } => {
@@ -140,28 +144,51 @@ impl Webhook {
                 }
                 Entry::Alert(draft) => {
                     let (alert, raw) = formats::finish(*draft, &self.intake.rules);
-                    let (id, outcome) = self
-                        .intake
-                        .admit(&alert, raw, via)
-                        .await
-                        .map_err(unavailable)?;
-                    let mut result = json!({ "index": index, "alert_id": id });
-                    merge(
-                        &mut result,
-                        serde_json::to_value(&outcome).expect("outcomes serialise"),
-                    );
-                    result
+                    let id = alert.id();
+                    match self.intake.admit(&alert, raw, via).await {
+                        Ok((id, outcome)) => {
+                            let mut result = json!({ "index": index, "alert_id": id });
+                            merge(
+                                &mut result,
+                                serde_json::to_value(&outcome).expect("outcomes serialise"),
+                            );
+                            result
+                        }
+                        Err(error) => {
+                            tracing::error!(alert_id = %id, error = %error, retryable = error.is_retryable(), "an alert of the batch could not be admitted");
+                            failed += 1;
+                            retryable |= error.is_retryable();
+                            json!({ "index": index, "alert_id": id, "outcome": "failed", "retryable": error.is_retryable() })
+                        }
+                    }
                 }
             };
             results.push(result);
         }
         let accepted = results
             .iter()
-            .filter(|r| r["outcome"] != "ignored" && r["outcome"] != "duplicate")
+            .filter(|r| {
+                !matches!(
+                    r["outcome"].as_str(),
+                    Some("ignored" | "duplicate" | "failed")
+                )
+            })
             .count();
+        if failed == 0 {
+            return Ok(Reply::json(
+                202,
+                json!({ "accepted": accepted, "alerts": results }),
+            ));
+        }
+        let status = if retryable { 503 } else { 500 };
         Ok(Reply::json(
-            202,
-            json!({ "accepted": accepted, "alerts": results }),
+            status,
+            json!({
+                "error": "unavailable",
+                "message": format!("Securitybot could not store {failed} of the alerts right now; please send the batch again (redelivery is safe: stored alerts are not stored twice)"),
+                "accepted": accepted,
+                "alerts": results,
+            }),
         ))
     }
 }
@@ -172,7 +199,8 @@ fn merge(into: &mut Value, from: Value) {
     }
 }
 
-/// A dependency failed: 503 so the SIEM retries, which is safe because admission is idempotent.
+/// A dependency failed before any alert was admitted (the secret could not be read): 503 so the
+/// SIEM retries, which is safe because admission is idempotent.
 fn unavailable(error: crate::Error) -> Rejection {
     tracing::error!(error = %error, retryable = error.is_retryable(), "webhook could not complete");
     let status = if error.is_retryable() { 503 } else { 500 };

@@ -60,7 +60,7 @@ impl AlertStore for DynamoAlerts {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(record)))
+            .set_item(Some(within_item_limit(record)?))
             .condition_expression("attribute_not_exists(alert_id)")
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -423,6 +423,47 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
     item
 }
 
+/// DynamoDB refuses items over 400 KB; leave room for the conversation's later writes.
+const MAX_ITEM_BYTES: usize = 360 * 1024;
+
+/// The item for a new record, its `raw` cut further if the whole would be too large (the
+/// alert's own fields are bounded, so only `raw` can make it so); refused if even that is not
+/// enough.
+fn within_item_limit(record: &AlertRecord) -> Result<HashMap<String, AttributeValue>> {
+    let item = to_item(record);
+    let size = item_size(&item);
+    if size <= MAX_ITEM_BYTES {
+        return Ok(item);
+    }
+    let keep = record.raw.len().saturating_sub(size - MAX_ITEM_BYTES + 64);
+    let mut smaller = record.clone();
+    smaller.raw = crate::core::text::cut_bytes(record.raw.clone(), keep);
+    let item = to_item(&smaller);
+    if item_size(&item) > MAX_ITEM_BYTES {
+        return Err(Error::Invalid(format!(
+            "alert {} is too large to store ({} bytes), even without its raw payload",
+            record.id,
+            item_size(&item)
+        )));
+    }
+    tracing::warn!(alert_id = %record.id, size, "raw payload cut to keep the item under DynamoDB's limit");
+    Ok(item)
+}
+
+/// An item's size as DynamoDB counts it, closely enough: names and values in UTF-8 bytes,
+/// a few bytes per list or map element.
+fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
+    fn value(v: &AttributeValue) -> usize {
+        match v {
+            AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
+            AttributeValue::L(items) => 3 + items.iter().map(|i| 1 + value(i)).sum::<usize>(),
+            AttributeValue::M(map) => 3 + item_size(map),
+            _ => 8,
+        }
+    }
+    item.iter().map(|(name, v)| name.len() + value(v)).sum()
+}
+
 /// What a transition sets besides the status and history, and what it removes.
 fn transition_fields(t: &Transition) -> (HashMap<String, AttributeValue>, Vec<&'static str>) {
     let c = &t.changes;
@@ -573,4 +614,40 @@ fn chat_ref(r: &ItemReader<'_>, prefix: &str) -> Option<ChatRef> {
         channel: r.opt_s(&format!("{prefix}_channel"))?,
         ts: r.opt_s(&format!("{prefix}_ts"))?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::text::*;
+
+    #[test]
+    fn an_alert_at_every_field_limit_still_fits_in_one_item() {
+        let mut record = crate::core::messages::tests::record();
+        let wide = "\u{1F600}".repeat(MAX_CONTEXT_VALUE); // four bytes a character
+        record.alert.context = (0..MAX_CONTEXT_ENTRIES)
+            .map(|i| {
+                (
+                    format!("{i:0>width$}", width = MAX_CONTEXT_KEY),
+                    wide.clone(),
+                )
+            })
+            .collect();
+        record.alert.description = "\u{1F600}".repeat(MAX_DESCRIPTION);
+        record.raw = "r".repeat(MAX_RAW_BYTES);
+        assert!(
+            item_size(&to_item(&record)) <= MAX_ITEM_BYTES,
+            "admission's bound on raw is enough by construction"
+        );
+        record.raw = "r".repeat(3 * MAX_RAW_BYTES); // a record that escaped that bound
+        assert!(item_size(&to_item(&record)) > MAX_ITEM_BYTES);
+        let item = within_item_limit(&record).unwrap();
+        assert!(item_size(&item) <= MAX_ITEM_BYTES);
+        assert!(
+            item["raw"]
+                .as_s()
+                .unwrap()
+                .ends_with("[truncated by securitybot]")
+        );
+    }
 }

@@ -45,9 +45,13 @@ pub struct MemoryAlerts(
 );
 
 impl MemoryAlerts {
-    /// Fails reads and transitions of `id` from now on.
+    /// Fails storing, reading and moving `id` from now on (until [`MemoryAlerts::heal`]).
     pub fn poison(&self, id: &AlertId, transient: bool) {
         self.4.lock().unwrap().insert(id.clone(), transient);
+    }
+
+    pub fn heal(&self, id: &AlertId) {
+        self.4.lock().unwrap().remove(id);
     }
 
     fn check_poison(&self, id: &AlertId) -> Result<()> {
@@ -87,6 +91,7 @@ impl MemoryAlerts {
 #[async_trait]
 impl AlertStore for MemoryAlerts {
     async fn insert_new(&self, record: &AlertRecord) -> Result<Inserted> {
+        self.check_poison(&record.id)?;
         let mut map = self.0.lock().unwrap();
         if let Some(existing) = map.get(&record.id) {
             return Ok(Inserted::AlreadyStored(Box::new(existing.clone())));

@@ -9,23 +9,6 @@ use crate::intake::rejection::Rejection;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-/// The most of a polled item kept as the alert's `raw` (the webhook's body limit bounds pushed
-/// ones): DynamoDB refuses items over 400 KB, and one oversized item must not wedge a source.
-pub const MAX_RAW_BYTES: usize = 128 * 1024;
-
-/// Cuts `raw` to [`MAX_RAW_BYTES`] on a character boundary, saying so.
-pub fn bounded_raw(mut raw: String) -> String {
-    if raw.len() > MAX_RAW_BYTES {
-        let mut cut = MAX_RAW_BYTES;
-        while !raw.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        raw.truncate(cut);
-        raw.push_str("…[truncated by securitybot]");
-    }
-    raw
-}
-
 /// One Splunk export result, read exactly as the webhook reads Splunk's alert action. `sid` is
 /// the poller's name (export jobs are throwaway), so the id is stable across overlapping windows.
 pub fn splunk_result(
@@ -104,16 +87,6 @@ mod tests {
             "2026-11-28T09:10:00Z".parse::<DateTime<Utc>>().unwrap()
         );
         assert_eq!(d.context.get("name").map(String::as_str), Some("build-7"));
-    }
-
-    #[test]
-    fn oversized_items_keep_a_bounded_raw() {
-        let small = "{\"a\":1}".to_string();
-        assert_eq!(bounded_raw(small.clone()), small);
-        let big = "é".repeat(MAX_RAW_BYTES);
-        let kept = bounded_raw(big);
-        assert!(kept.len() <= MAX_RAW_BYTES + 40);
-        assert!(kept.ends_with("[truncated by securitybot]"));
     }
 
     #[test]

@@ -152,10 +152,6 @@ impl Poller {
                 .items
                 .iter()
                 .flat_map(|item| self.drafts(feed, item, now))
-                .map(|mut draft| {
-                    draft.raw = items::bounded_raw(draft.raw);
-                    draft
-                })
                 .collect();
             // A page's alerts are independent: admit several at once. Any failure fails the
             // page, and the checkpoint stays before it.
