@@ -711,3 +711,27 @@ async fn seed_keys_rotate_old_seeds_verify_until_resealed_then_the_old_key_goes(
     );
     assert_eq!(stack.alert(&second).await.status.as_str(), "confirmed");
 }
+
+#[tokio::test]
+async fn a_slack_token_fixed_in_the_secret_is_used_without_recycling_the_container() {
+    let (stack, slack) = start().await;
+    let secret = |token: &str| {
+        json!({"webhook_keys": [{"id": "local", "secret": LOCAL_KEY}],
+               "slack_bot_token": token, "slack_signing_secret": SIGNING_SECRET,
+               "seed_encryption_key": SEED_KEY})
+        .to_string()
+    };
+    stack.set_secret(&secret("xoxb-revoked")).await;
+    let f = stack.interaction(&slack.url());
+    // The container reads the secret (with the bad token) while verifying a request.
+    let challenge = json!({"type": "url_verification", "challenge": "c-1", "token": "x"});
+    assert_eq!(post_event(&stack, &f, &challenge).await.0, 200);
+    // The token is fixed in Secrets Manager; Slack refuses the cached one; it is read again.
+    stack
+        .set_secret(&secret(securitybot_tests::slack::BOT_TOKEN))
+        .await;
+    let home_opened = json!({"type": "event_callback", "event": {"type": "app_home_opened", "user": ALICE, "tab": "home"}});
+    let (status, _) = post_event(&stack, &f, &home_opened).await;
+    assert_eq!(status, 200);
+    assert_eq!(slack.calls_to("views.publish").await.len(), 1);
+}

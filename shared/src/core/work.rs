@@ -10,21 +10,23 @@ use serde::{Deserialize, Serialize};
 pub const HANDOFF_RECHECK: Duration = Duration::minutes(15);
 
 /// A message sent at most once per alert, guarded by a claim on the alert (stored as
-/// `<name>_claimed_at_epoch`). The lease is how long a claim holds against another delivery.
+/// `<name>_claimed_at_epoch`) while it is being sent, and marked sent after
+/// (`<name>_sent_at_epoch`), so a send that outlives its function is retried once the short
+/// lease lapses, and a sent one is never sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimKind {
     /// The DM asking the person.
     Ask,
     /// The post to the security team.
     Escalation,
-    /// The one reminder; kept after success, so a redelivered reminder is not sent twice.
+    /// The one reminder.
     Reminder,
-    /// The write-back of one status to the SIEM; kept after success for good.
+    /// The write-back of one status to the SIEM.
     Writeback(Status),
 }
 
 impl ClaimKind {
-    /// The claim's name, part of its attribute name.
+    /// The claim's name, part of its attribute names.
     pub fn name(self) -> String {
         match self {
             ClaimKind::Ask => "ask".into(),
@@ -34,14 +36,10 @@ impl ClaimKind {
         }
     }
 
-    /// Short for sends that are retried (a crash mid-send frees them soon); long for those a
-    /// success must keep from ever repeating.
+    /// How long a claim holds against another delivery while its send is in flight: longer
+    /// than any one send takes, short enough that a crashed one is retried soon.
     pub fn lease(self) -> Duration {
-        match self {
-            ClaimKind::Ask | ClaimKind::Escalation => Duration::minutes(2),
-            ClaimKind::Reminder => Duration::days(1),
-            ClaimKind::Writeback(_) => Duration::days(3650),
-        }
+        Duration::minutes(2)
     }
 }
 

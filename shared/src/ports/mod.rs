@@ -52,10 +52,13 @@ pub trait AlertStore: Send + Sync {
         transition: &Transition,
     ) -> Result<Option<AlertRecord>>;
     /// Takes the right to send `kind` for its lease, so two deliveries of one work item do not
-    /// both post. False when another holder's lease is still running. Use [`steps::send_once`].
+    /// both post. False when another holder's lease is still running, or it was sent already.
+    /// Use [`steps::send_once`].
     async fn claim(&self, id: &AlertId, kind: ClaimKind, now: DateTime<Utc>) -> Result<bool>;
     /// Gives a claim back after a failed send, so the retry need not wait out the lease.
     async fn release(&self, id: &AlertId, kind: ClaimKind) -> Result<()>;
+    /// Marks the claimed message sent for good: no later claim of `kind` is granted.
+    async fn mark_sent(&self, id: &AlertId, kind: ClaimKind, at: DateTime<Utc>) -> Result<()>;
     /// Records the team post, once. False if one was already recorded.
     async fn set_escalation_message(&self, id: &AlertId, message: &ChatRef) -> Result<bool>;
     /// Reserves one more second-factor attempt on the alert before a code is checked, in one

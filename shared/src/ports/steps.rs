@@ -1,8 +1,8 @@
 //! The two protocols every use case runs over the ports, written once:
 //! - [`hand_off`]: queue an alert's owed work, then note it as queued (with a time to look
 //!   again, in case the work never happens);
-//! - [`send_once`]: claim a message for an alert, send it, and give the claim back if the send
-//!   failed, so a retry need not wait out the lease.
+//! - [`send_once`]: claim a message for an alert, send it, mark it sent; give the claim back if
+//!   the send failed, so a retry need not wait out the lease.
 
 use super::{AlertStore, WorkQueue};
 use crate::core::alert::AlertId;
@@ -25,9 +25,11 @@ pub async fn hand_off(
         .await
 }
 
-/// Runs `send` under the alert's `kind` claim. `Ok(None)`: another delivery holds the claim,
-/// nothing was sent. A failed send gives the claim back; if that fails too, it is logged and
-/// the send's own error is what the caller sees (the claim then lapses with its lease).
+/// Runs `send` under the alert's `kind` claim, then marks it sent. `Ok(None)`: sent already,
+/// or another delivery holds the claim; nothing was sent. A failed send gives the claim back;
+/// if that fails too, it is logged and the send's own error is what the caller sees (the claim
+/// then lapses with its lease). A failed mark is logged: the message went out, and the claim
+/// still holds off a redelivery for its lease.
 pub async fn send_once<T, F>(
     alerts: &dyn AlertStore,
     id: &AlertId,
@@ -42,7 +44,12 @@ where
         return Ok(None);
     }
     match send.await {
-        Ok(sent) => Ok(Some(sent)),
+        Ok(sent) => {
+            if let Err(mark) = alerts.mark_sent(id, kind, now).await {
+                tracing::warn!(alert_id = %id, claim = %kind.name(), error = %mark, "sent, but could not mark it sent");
+            }
+            Ok(Some(sent))
+        }
         Err(error) => {
             if let Err(release) = alerts.release(id, kind).await {
                 tracing::warn!(alert_id = %id, claim = %kind.name(), error = %release, "could not give the claim back; the retry waits out its lease");

@@ -140,3 +140,39 @@ async fn a_batch_stops_at_its_first_failure_and_reports_where() {
         "nothing after the failure"
     );
 }
+
+#[tokio::test]
+async fn a_send_cut_short_by_a_timeout_is_sent_by_the_retry_after_a_short_lease() {
+    use crate::core::work::ClaimKind;
+    use crate::ports::AlertStore;
+    let (mut writeback, siem, alerts) = writeback();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap();
+    let escalated = event("al_1", Status::Escalated);
+    // The function claimed the send, then ran out of time before the SIEM answered.
+    assert!(
+        alerts
+            .claim(
+                &escalated.alert_id,
+                ClaimKind::Writeback(Status::Escalated),
+                t0
+            )
+            .await
+            .unwrap()
+    );
+    writeback.clock = Arc::new(FixedClock::at(t0 + chrono::Duration::minutes(1)));
+    assert!(
+        !writeback.deliver(&escalated).await.unwrap(),
+        "still in flight"
+    );
+    writeback.clock = Arc::new(FixedClock::at(t0 + chrono::Duration::minutes(3)));
+    assert!(
+        writeback.deliver(&escalated).await.unwrap(),
+        "the lease lapsed: sent"
+    );
+    writeback.clock = Arc::new(FixedClock::at(t0 + chrono::Duration::days(30)));
+    assert!(
+        !writeback.deliver(&escalated).await.unwrap(),
+        "sent: never again"
+    );
+    assert_eq!(siem.0.lock().unwrap().len(), 1);
+}

@@ -170,9 +170,10 @@ impl AlertStore for DynamoAlerts {
             .update(id)
             .update_expression("SET #claim = :now")
             .condition_expression(
-                "attribute_exists(alert_id) AND (attribute_not_exists(#claim) OR #claim < :stale)",
+                "attribute_exists(alert_id) AND attribute_not_exists(#sent) AND (attribute_not_exists(#claim) OR #claim < :stale)",
             )
             .expression_attribute_names("#claim", claim_attribute(kind))
+            .expression_attribute_names("#sent", sent_attribute(kind))
             .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
             .expression_attribute_values(
                 ":stale",
@@ -181,6 +182,18 @@ impl AlertStore for DynamoAlerts {
             .send()
             .await;
         conditional(result)
+    }
+
+    async fn mark_sent(&self, id: &AlertId, kind: ClaimKind, at: DateTime<Utc>) -> Result<()> {
+        self.update(id)
+            .update_expression("SET #sent = :at")
+            .condition_expression("attribute_exists(alert_id)")
+            .expression_attribute_names("#sent", sent_attribute(kind))
+            .expression_attribute_values(":at", AttributeValue::N(at.timestamp().to_string()))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        Ok(())
     }
 
     async fn release(&self, id: &AlertId, kind: ClaimKind) -> Result<()> {
@@ -546,6 +559,11 @@ fn awaiting_team(
 /// Where a claim is stored on the alert.
 fn claim_attribute(kind: ClaimKind) -> String {
     format!("{}_claimed_at_epoch", kind.name())
+}
+
+/// Where "sent" is stored on the alert.
+fn sent_attribute(kind: ClaimKind) -> String {
+    format!("{}_sent_at_epoch", kind.name())
 }
 
 pub fn from_item(item: &HashMap<String, AttributeValue>) -> Result<AlertRecord> {

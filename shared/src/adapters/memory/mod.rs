@@ -142,6 +142,9 @@ impl AlertStore for MemoryAlerts {
 
     async fn claim(&self, id: &AlertId, kind: ClaimKind, now: DateTime<Utc>) -> Result<bool> {
         let mut claims = self.1.lock().unwrap();
+        if claims.contains_key(&(id.clone(), format!("{}_sent", kind.name()))) {
+            return Ok(false);
+        }
         let key = (id.clone(), kind.name());
         match claims.get(&key) {
             Some(at) if *at >= now - kind.lease() => Ok(false),
@@ -150,6 +153,14 @@ impl AlertStore for MemoryAlerts {
                 Ok(true)
             }
         }
+    }
+
+    async fn mark_sent(&self, id: &AlertId, kind: ClaimKind, at: DateTime<Utc>) -> Result<()> {
+        self.1
+            .lock()
+            .unwrap()
+            .insert((id.clone(), format!("{}_sent", kind.name())), at);
+        Ok(())
     }
 
     async fn release(&self, id: &AlertId, kind: ClaimKind) -> Result<()> {

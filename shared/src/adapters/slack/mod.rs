@@ -42,6 +42,15 @@ const UNREACHABLE: &[&str] = &[
     "messages_tab_disabled",
 ];
 
+/// Slack error codes that refuse our token itself.
+const TOKEN_REFUSED: &[&str] = &[
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "token_expired",
+    "account_inactive",
+];
+
 /// The Slack error code in one of our errors (`"<method>: <code>"`), if it is a refusal.
 fn refusal_code(error: &Error) -> Option<&str> {
     match error {
@@ -75,9 +84,44 @@ impl SlackChat {
         }
     }
 
+    /// Calls the Web API with the cached token; when Slack refuses the token itself, reads the
+    /// secret again (rate-limited) and, if the token changed (rotated, or fixed after a bad
+    /// deploy), tries once more: a fix in Secrets Manager works without recycling containers.
     async fn call(&self, method: &str, body: Body) -> Result<Value> {
-        let secrets = self.secrets.get().await?;
-        let token = secrets.require(&secrets.slack_bot_token, "slack_bot_token")?;
+        let cached = self.token(false).await?;
+        match self.call_with(&cached, method, body.clone()).await {
+            Err(e) if refusal_code(&e).is_some_and(|code| TOKEN_REFUSED.contains(&code)) => {
+                let fresh = self.token(true).await?;
+                if fresh == cached {
+                    return Err(e);
+                }
+                tracing::warn!(
+                    method,
+                    "Slack refused the cached token; using the one just read"
+                );
+                self.call_with(&fresh, method, body).await
+            }
+            other => other,
+        }
+    }
+
+    async fn token(&self, fresh: bool) -> Result<crate::core::secrets::SecretString> {
+        let secrets = if fresh {
+            self.secrets.refresh().await?
+        } else {
+            self.secrets.get().await?
+        };
+        Ok(secrets
+            .require(&secrets.slack_bot_token, "slack_bot_token")?
+            .clone())
+    }
+
+    async fn call_with(
+        &self,
+        token: &crate::core::secrets::SecretString,
+        method: &str,
+        body: Body,
+    ) -> Result<Value> {
         let request = self
             .http
             .post(format!("{}{method}", self.base_url))
@@ -148,6 +192,7 @@ impl SlackChat {
     }
 }
 
+#[derive(Clone)]
 enum Body {
     Json(Value),
     Form(Vec<(&'static str, String)>),
