@@ -36,6 +36,13 @@ impl ClaimKind {
         }
     }
 
+    /// Whether a sent message is marked so: reminders and write-backs are. An ask or a team
+    /// post is recorded by the alert's own write after it (the message's id goes there); if
+    /// that write fails, the retry must be free to send again (the one documented window).
+    pub fn marks_sent(self) -> bool {
+        matches!(self, ClaimKind::Reminder | ClaimKind::Writeback(_))
+    }
+
     /// How long a claim holds against another delivery while its send is in flight: longer
     /// than any one send takes, short enough that a crashed one is retried soon.
     pub fn lease(self) -> Duration {

@@ -45,7 +45,9 @@ where
     }
     match send.await {
         Ok(sent) => {
-            if let Err(mark) = alerts.mark_sent(id, kind, now).await {
+            if kind.marks_sent()
+                && let Err(mark) = alerts.mark_sent(id, kind, now).await
+            {
                 tracing::warn!(alert_id = %id, claim = %kind.name(), error = %mark, "sent, but could not mark it sent");
             }
             Ok(Some(sent))
