@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod faults;
 pub mod siem;
 pub mod slack;
 
@@ -106,6 +107,12 @@ impl Stack {
             env,
             clock: Arc::new(FixedClock::at(Utc::now().trunc_subsecs(0))),
         }
+    }
+
+    /// From now on, the functions this stack wires reach AWS through `proxy_url` (a
+    /// [`faults::FaultProxy`]); the test's own clients still go straight to moto.
+    pub fn through(&mut self, proxy_url: &str) {
+        self.aws = self.aws.to_builder().endpoint_url(proxy_url).build();
     }
 
     /// The webhook exactly as the function's main wires it, from the template's environment.

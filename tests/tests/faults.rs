@@ -1,0 +1,144 @@
+//! Fault injection through the real handlers: a proxy between the functions and moto (and
+//! between the notifier and the Slack stand-in) fails chosen calls. Each scenario asserts the
+//! invariant, not just an error: every alert ends asked, or escalated with its post delivered,
+//! and nobody is asked twice except in the one documented window.
+
+use chrono::Duration;
+use securitybot_tests::faults::{Fault, FaultProxy};
+use securitybot_tests::slack::SlackStandIn;
+use securitybot_tests::*;
+use serde_json::json;
+
+const ALICE: &str = "UALICE";
+
+/// The AWS SDK tries a failing call 3 times: this many faults fail the call for good.
+const SDK_ATTEMPTS: usize = 3;
+
+async fn stack_through_faults(name: &str) -> (Stack, FaultProxy, SlackStandIn) {
+    let mut stack = Stack::new(name).await;
+    let aws = FaultProxy::start(&endpoint()).await;
+    stack.through(&aws.url);
+    let slack = SlackStandIn::start(&[("alice@example.com", ALICE)]).await;
+    (stack, aws, slack)
+}
+
+fn dms(calls: &[securitybot_tests::slack::Call]) -> usize {
+    calls
+        .iter()
+        .filter(|c| c.args["channel"] == format!("D{ALICE}"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_queue_outage_at_intake_loses_nothing_and_asks_once() {
+    let (stack, aws, slack) = stack_through_faults("fault-intake").await;
+    aws.fail("SendMessage", Fault::ServerError, SDK_ATTEMPTS);
+    let (status, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    assert_eq!(status, 503, "the SIEM is told to retry: {body}");
+    assert_eq!(body["alerts"][0]["outcome"], "failed");
+    let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    assert_eq!(stack.alert(&id).await.status.as_str(), "received", "stored");
+
+    // Whether the SIEM's retry or the sweep comes first, the hand-off is finished once.
+    let (status, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    assert_eq!(
+        (status, body["alerts"][0]["outcome"].as_str()),
+        (202, Some("duplicate"))
+    );
+    stack.clock.set(stack.now() + Duration::minutes(16));
+    scheduler::handle(&stack.scheduler(), json!({}))
+        .await
+        .unwrap();
+    stack.deliver_ok(&stack.notifier(&slack.url())).await;
+    assert_eq!(stack.alert(&id).await.status.as_str(), "asked");
+    assert_eq!(
+        dms(&slack.calls_to("chat.postMessage").await),
+        1,
+        "asked once"
+    );
+}
+
+#[tokio::test]
+async fn a_slack_outage_during_the_ask_is_retried_and_asks_once() {
+    let (stack, _aws, slack) = stack_through_faults("fault-slack").await;
+    let slack_proxy = FaultProxy::start(slack.url().trim_end_matches("/api/")).await;
+    let notifier = stack.notifier(&format!("{}/api/", slack_proxy.url));
+    slack_proxy.fail("chat.postMessage", Fault::ServerError, 1);
+    slack_proxy.fail("conversations.open", Fault::Drop, 1);
+    let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    let mut failures = 0;
+    for attempt in 1..=3 {
+        let response = stack.deliver(&notifier).await;
+        if response.batch_item_failures.is_empty() {
+            break;
+        }
+        failures += 1;
+        assert!(attempt < 3, "still failing after the faults stopped");
+        stack.enqueue("ask", &id).await; // the queue's redelivery
+    }
+    assert_eq!(failures, 2, "the dropped connection, then the 500, each failed a delivery");
+    assert_eq!(stack.alert(&id).await.status.as_str(), "asked");
+    assert_eq!(
+        dms(&slack.calls_to("chat.postMessage").await),
+        1,
+        "asked once"
+    );
+}
+
+#[tokio::test]
+async fn a_store_outage_during_a_no_loses_nothing_and_escalates_once() {
+    let (stack, aws, slack) = stack_through_faults("fault-answer").await;
+    let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    stack.deliver_ok(&stack.notifier(&slack.url())).await;
+    let interaction = stack.interaction(&slack.url());
+    let no = click("answer_no", &id, ALICE, &format!("D{ALICE}"));
+
+    aws.fail("UpdateItem", Fault::ServerError, SDK_ATTEMPTS);
+    let (status, reply) = stack.slack_post(&interaction, &no).await;
+    assert_eq!(status, 500, "Slack shows the person an error: {reply:?}");
+    assert_eq!(
+        stack.alert(&id).await.status.as_str(),
+        "asked",
+        "nothing half-written"
+    );
+
+    let (status, _) = stack.slack_post(&interaction, &no).await; // they click again
+    assert_eq!(status, 200);
+    stack.deliver_ok(&stack.notifier(&slack.url())).await;
+    assert_eq!(stack.alert(&id).await.status.as_str(), "escalated");
+    assert_eq!(slack.team_posts().await.len(), 1, "one team post");
+}
+
+#[tokio::test]
+async fn a_crash_between_the_dm_and_the_status_write_asks_again_at_most_once() {
+    let (stack, aws, slack) = stack_through_faults("fault-window").await;
+    let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    // The ask's writes: remember the chat id, claim the ask, then the status write (failed).
+    aws.fail_after("UpdateItem", 2, Fault::Drop, SDK_ATTEMPTS);
+    let failed = stack.deliver(&stack.notifier(&slack.url())).await;
+    assert_eq!(failed.batch_item_failures.len(), 1);
+    assert_eq!(
+        dms(&slack.calls_to("chat.postMessage").await),
+        1,
+        "the DM went out"
+    );
+    assert_eq!(stack.alert(&id).await.status.as_str(), "received");
+
+    // Redelivered within the claim's lease: held, nothing sent.
+    stack.enqueue("ask", &id).await;
+    stack.deliver(&stack.notifier(&slack.url())).await;
+    assert_eq!(dms(&slack.calls_to("chat.postMessage").await), 1);
+    // After the lease: asked again (the one documented window), and recorded this time.
+    stack.clock.set(stack.now() + Duration::minutes(3));
+    stack.enqueue("ask", &id).await;
+    stack.deliver(&stack.notifier(&slack.url())).await;
+    assert_eq!(stack.alert(&id).await.status.as_str(), "asked");
+    assert_eq!(
+        dms(&slack.calls_to("chat.postMessage").await),
+        2,
+        "never more than twice"
+    );
+}
