@@ -119,12 +119,22 @@ impl Respond for Siem {
             if auth != format!("Bearer {SPLUNK_TOKEN}") {
                 (401, json!({"messages": [{"type": "WARN", "text": "call not properly authenticated"}]}).to_string())
             } else {
-                let lines: Vec<String> = events
+                let rows: Vec<&SiemEvent> = events
                     .iter()
                     .filter(|e| e.at >= start && e.at < end)
+                    .collect();
+                // As Splunk does: the last result row carries `lastrow`.
+                let lines: Vec<String> = rows
+                    .iter()
                     .enumerate()
-                    .map(|(i, e)| json!({"preview": false, "offset": i, "result": {
-                        "_time": e.at.timestamp().to_string(), "user": e.user, "host": e.host, "event_id": e.uuid}}).to_string())
+                    .map(|(i, e)| {
+                        let mut row = json!({"preview": false, "offset": i, "result": {
+                            "_time": e.at.timestamp().to_string(), "user": e.user, "host": e.host, "event_id": e.uuid}});
+                        if i + 1 == rows.len() {
+                            row["lastrow"] = true.into();
+                        }
+                        row.to_string()
+                    })
                     .collect();
                 (200, lines.join("\n"))
             }
@@ -195,7 +205,11 @@ impl Respond for Siem {
             return ResponseTemplate::new(503).set_body_string("service unavailable");
         }
         if state.cut.contains(&n) {
-            let cut: String = body.chars().take(body.len() / 2).collect();
+            // Cut mid-line, or (for a Splunk export of several rows) right after a whole row.
+            let cut: String = match body.split_once('\n') {
+                Some((first_row, _)) if path.ends_with("/jobs/export") => first_row.to_string(),
+                _ => body.chars().take(body.len() / 2).collect(),
+            };
             return ResponseTemplate::new(200).set_body_string(cut);
         }
         ResponseTemplate::new(status).set_body_string(body)

@@ -77,7 +77,10 @@ async fn a_slack_outage_during_the_ask_is_retried_and_asks_once() {
         assert!(attempt < 3, "still failing after the faults stopped");
         stack.enqueue("ask", &id).await; // the queue's redelivery
     }
-    assert_eq!(failures, 2, "the dropped connection, then the 500, each failed a delivery");
+    assert_eq!(
+        failures, 2,
+        "the dropped connection, then the 500, each failed a delivery"
+    );
     assert_eq!(stack.alert(&id).await.status.as_str(), "asked");
     assert_eq!(
         dms(&slack.calls_to("chat.postMessage").await),

@@ -48,33 +48,91 @@ impl AlertFeed for SplunkFeed {
             .send()
             .await;
         let text = self.token.answer("splunk-export", response).await?;
-        let mut items = Vec::new();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let row: Value = serde_json::from_str(line).map_err(|e| {
-                Error::transient(
-                    "splunk-export",
-                    format!("an export line is not JSON ({e}): the stream was cut?"),
-                )
-            })?;
-            if let Some(fatal) = row["messages"].as_array().and_then(|m| {
-                m.iter()
-                    .find(|m| matches!(m["type"].as_str(), Some("FATAL" | "ERROR")))
-            }) {
-                return Err(Error::transient(
-                    "splunk-export",
-                    format!(
-                        "Splunk reported: {}",
-                        fatal["text"].as_str().unwrap_or("an error")
-                    ),
-                ));
-            }
-            // Preview rows are partial results; the final rows follow.
-            if row["preview"].as_bool() != Some(true)
-                && let Some(result) = row.get("result")
-            {
-                items.push(result.clone());
-            }
-        }
+        let items = results(&text)?;
         Ok(FeedPage { items, next: None })
+    }
+}
+
+/// The final result rows of an export's JSON lines. Preview rows are partial results (the
+/// final rows follow); a FATAL or ERROR message, a line that is not JSON, or rows whose last
+/// one lacks Splunk's `lastrow` marker (a stream cut at a line boundary) fail the page, so
+/// it is read again rather than losing rows.
+fn results(text: &str) -> Result<Vec<Value>> {
+    let mut items = Vec::new();
+    let mut ended = true;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let row: Value = serde_json::from_str(line).map_err(|e| {
+            Error::transient(
+                "splunk-export",
+                format!("an export line is not JSON ({e}): the stream was cut?"),
+            )
+        })?;
+        if let Some(fatal) = row["messages"].as_array().and_then(|m| {
+            m.iter()
+                .find(|m| matches!(m["type"].as_str(), Some("FATAL" | "ERROR")))
+        }) {
+            return Err(Error::transient(
+                "splunk-export",
+                format!(
+                    "Splunk reported: {}",
+                    fatal["text"].as_str().unwrap_or("an error")
+                ),
+            ));
+        }
+        if row["preview"].as_bool() == Some(true) {
+            continue;
+        }
+        if let Some(result) = row.get("result") {
+            items.push(result.clone());
+            ended = row["lastrow"].as_bool() == Some(true);
+        }
+    }
+    if !ended {
+        return Err(Error::transient(
+            "splunk-export",
+            format!(
+                "the export ended after {} rows without its last-row marker: the stream was cut",
+                items.len()
+            ),
+        ));
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_count_only_when_the_export_says_it_ended() {
+        let row = |i: u32, last: bool| {
+            let mut r = serde_json::json!({"preview": false, "offset": i, "result": {"n": i}});
+            if last {
+                r["lastrow"] = true.into();
+            }
+            r.to_string()
+        };
+        let preview = r#"{"preview": true, "offset": 0, "result": {"n": 0}}"#;
+        let whole = [preview.to_string(), row(0, false), row(1, true)].join("\n");
+        assert_eq!(results(&whole).unwrap().len(), 2, "previews skipped");
+        let cut = [row(0, false), row(1, false)].join("\n");
+        assert!(
+            results(&cut)
+                .unwrap_err()
+                .to_string()
+                .contains("last-row marker")
+        );
+        assert!(results("").unwrap().is_empty(), "an empty export");
+        assert!(
+            results(r#"{"preview": false, "res"#).is_err(),
+            "cut mid-line"
+        );
+        let fatal = r#"{"messages": [{"type": "FATAL", "text": "bad search"}]}"#;
+        assert!(
+            results(fatal)
+                .unwrap_err()
+                .to_string()
+                .contains("bad search")
+        );
     }
 }

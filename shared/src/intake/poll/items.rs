@@ -33,9 +33,19 @@ pub fn mapped(source: &str, item: &Value, mapping: &ItemMapping, now: DateTime<U
         .or_else(|| mapping.default_rule.clone())
         .unwrap_or_else(|| source.to_string());
     let title = text(&mapping.title_field).unwrap_or_else(|| rule.clone());
+    let occurred_at = mapping
+        .time_field
+        .as_ref()
+        .and_then(|p| lookup(item, p))
+        .and_then(fields::parse_time);
+    // Without an id or a time, the alert's id would hash in the time of the run: a page read
+    // again would make new alerts. The item's own content identifies it instead.
+    let source_id = text(&mapping.id_field)
+        .map(|id| truncate(&id, fields::MAX_ID))
+        .or_else(|| occurred_at.is_none().then(|| content_id(item)));
     Draft {
         source: truncate(source, fields::MAX_SOURCE),
-        source_id: text(&mapping.id_field).map(|id| truncate(&id, fields::MAX_ID)),
+        source_id,
         user: first_text(item, &mapping.user_fields).map(|u| truncate(&u, fields::MAX_USER)),
         title: truncate(&title, fields::MAX_TITLE),
         rule: truncate(&rule, fields::MAX_RULE),
@@ -44,18 +54,20 @@ pub fn mapped(source: &str, item: &Value, mapping: &ItemMapping, now: DateTime<U
             fields::MAX_DESCRIPTION,
         ),
         severity: text(&mapping.severity_field).and_then(|s| s.parse::<Severity>().ok()),
-        occurred_at: mapping
-            .time_field
-            .as_ref()
-            .and_then(|p| lookup(item, p))
-            .and_then(fields::parse_time)
-            .unwrap_or(now),
+        occurred_at: occurred_at.unwrap_or(now),
         context: gather_context(item, &mapping.context_fields),
         link: text(&mapping.link_field)
             .filter(|l| fields::is_web_link(l))
             .map(|l| truncate(&l, fields::MAX_LINK)),
         raw: item.to_string(),
     }
+}
+
+/// A stable id for an item that carries none: a hash of its content.
+fn content_id(item: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(item.to_string().as_bytes());
+    format!("content:{}", hex::encode(&digest[..16]))
 }
 
 #[cfg(test)]
@@ -100,7 +112,15 @@ mod tests {
             ("custom_siem", "custom_siem", None)
         );
         assert_eq!(d.occurred_at, now);
-        assert_eq!(d.source_id, None, "the content hash will identify it");
+        // Read again on a later run: the same alert (its id must not hash in the run's time).
+        let again = mapped(
+            "custom",
+            &json!({"note": "odd"}),
+            &mapping,
+            now + chrono::Duration::minutes(5),
+        );
+        assert!(d.source_id.as_deref().unwrap().starts_with("content:"));
+        assert_eq!(d.source_id, again.source_id);
     }
 
     #[test]
