@@ -103,16 +103,13 @@ impl WorkingHours {
         }
         let at = |t: NaiveTime| {
             let local = day.and_time(t);
-            // A time inside a spring-forward gap does not exist: take the first instant after it.
-            let resolved = self
-                .time_zone
-                .from_local_datetime(&local)
-                .earliest()
-                .or_else(|| {
-                    self.time_zone
-                        .from_local_datetime(&(local + Duration::hours(1)))
-                        .earliest()
-                })?;
+            // A time inside a spring-forward gap does not exist: take the first instant after
+            // the gap (the first local minute that exists), not the same time an hour later.
+            let resolved = (0..=180).find_map(|m| {
+                self.time_zone
+                    .from_local_datetime(&(local + Duration::minutes(m)))
+                    .earliest()
+            })?;
             Some(resolved.with_timezone(&Utc))
         };
         Some((at(self.start)?, at(self.end)?))
@@ -176,6 +173,17 @@ mod tests {
         let b = hours("Europe/Lisbon").add(utc("2026-11-27T10:00:00Z"), 60); // Fri 10:00 WET: open
         assert_eq!(a, utc("2026-11-30T01:00:00Z"), "Monday 10:00 JST");
         assert_eq!(b, utc("2026-11-27T11:00:00Z"));
+    }
+
+    #[test]
+    fn a_start_inside_the_spring_forward_gap_is_the_first_instant_after_it() {
+        let h: WorkingHours = toml::from_str(
+            "time_zone = \"America/New_York\"\nstart = \"02:30\"\nend = \"18:00\"\ndays = [\"sun\"]\n",
+        )
+        .unwrap();
+        // 2026-03-08: New York skips from 02:00 to 03:00 EST -> EDT; 03:00 EDT is 07:00 UTC.
+        let day = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+        assert_eq!(h.window(day).unwrap().0, utc("2026-03-08T07:00:00Z"));
     }
 
     #[test]
