@@ -286,7 +286,7 @@ impl Stack {
                 )
             })
             .collect();
-        let response = notifier::handle(f, event)
+        let response = notifier::handle(f, event, None)
             .await
             .expect("the notifier reports failures per item");
         for (id, receipt) in receipts {

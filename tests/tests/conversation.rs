@@ -159,12 +159,11 @@ async fn slack_429_is_retried_after_retry_after_and_nothing_is_lost() {
     call(&stack.webhook(), &event("ingest-canonical.json")).await;
     slack.rate_limit("chat.postMessage", 1, 2).await;
     let response = stack.deliver(&notifier).await;
-    assert_eq!(
-        response.batch_item_failures.len(),
-        1,
-        "the rate-limited item is reported failed"
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "the rate-limited item spends no delivery attempt: a copy waits for Retry-After"
     );
-    // Its visibility was set to Slack's Retry-After (2 s): not receivable now.
+    // The copy is delayed by Slack's Retry-After (2 s): not receivable now.
     let now = stack
         .sqs
         .receive_message()
@@ -181,16 +180,14 @@ async fn slack_429_is_retried_after_retry_after_and_nothing_is_lost() {
         .sqs
         .get_queue_attributes()
         .queue_url(&stack.env["WORK_QUEUE_URL"])
-        .attribute_names(
-            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-        )
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed)
         .send()
         .await
         .unwrap();
-    let in_flight = attrs.attributes().unwrap()
-        [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible]
+    let delayed = attrs.attributes().unwrap()
+        [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed]
         .clone();
-    assert_eq!(in_flight, "1", "still on the queue: nothing lost");
+    assert_eq!(delayed, "1", "still on the queue: nothing lost");
     // After the wait, the retry goes through (the failed send gave its claim back).
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     let response = stack.deliver(&notifier).await;

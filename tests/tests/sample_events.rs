@@ -83,7 +83,7 @@ async fn the_conversation_samples_drive_the_real_handlers() {
 
     let batch: aws_lambda_events::event::sqs::SqsEvent =
         serde_json::from_value(event("notifier-sqs-batch.json")).unwrap();
-    let response = notifier::handle(&stack.notifier(&slack.url()), batch)
+    let response = notifier::handle(&stack.notifier(&slack.url()), batch, None)
         .await
         .unwrap();
     assert!(response.batch_item_failures.is_empty());

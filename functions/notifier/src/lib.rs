@@ -8,6 +8,7 @@ use securitybot::conversation::notifier::{Notifier, Received};
 use securitybot::ports::Clock;
 use securitybot::wiring::Adapters;
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub fn wire(
     aws: &aws_config::SdkConfig,
@@ -28,10 +29,23 @@ pub fn wire(
     }
 }
 
+/// Stop starting new items this long before the invocation's deadline: one item's Slack calls
+/// (5 s timeout each) must still fit.
+pub const SAFETY_MARGIN: Duration = Duration::from_secs(12);
+
+/// `deadline`: the invocation's, in milliseconds since 1970 (Lambda's context), if known.
 pub async fn handle(
     notifier: &Notifier,
     event: SqsEvent,
+    deadline_ms: Option<u64>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let stop_at = deadline_ms.map(|deadline| {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let left = Duration::from_millis(deadline.saturating_sub(now_ms));
+        Instant::now() + left.saturating_sub(SAFETY_MARGIN)
+    });
     let batch = event
         .records
         .into_iter()
@@ -42,7 +56,7 @@ pub async fn handle(
         })
         .collect();
     let mut response = SqsBatchResponse::default();
-    for id in notifier.handle_batch(batch).await {
+    for id in notifier.handle_batch(batch, stop_at).await {
         let mut failure = BatchItemFailure::default();
         failure.item_identifier = id;
         response.batch_item_failures.push(failure);

@@ -13,7 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let notifier = notifier::wire(&aws, &settings, bot, Arc::new(SystemClock));
     run(service_fn(|event: LambdaEvent<_>| {
-        notifier::handle(&notifier, event.payload)
+        notifier::handle(&notifier, event.payload, Some(event.context.deadline))
     }))
     .await
 }

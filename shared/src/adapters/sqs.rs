@@ -37,6 +37,18 @@ impl WorkQueue for SqsWorkQueue {
         self.put(item.to_json()).await
     }
 
+    async fn send_later(&self, item: &WorkItem, seconds: u64) -> Result<()> {
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(item.to_json())
+            .delay_seconds(seconds.clamp(1, 900) as i32)
+            .send()
+            .await
+            .map_err(|e| aws_error("sqs", e))?;
+        Ok(())
+    }
+
     async fn announce(&self, announcement: &Announcement) -> Result<()> {
         self.put(serde_json::to_string(announcement).expect("announcements serialise"))
             .await

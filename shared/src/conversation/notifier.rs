@@ -13,7 +13,7 @@ use crate::core::record::{AlertRecord, ChatRef};
 use crate::core::rules::RuleBook;
 use crate::core::state::{EscalationReason, Status};
 use crate::core::transition::{Changes, Transition};
-use crate::core::work::{Action, Announcement, ClaimKind, QueueMessage, WorkItem};
+use crate::core::work::{Action, Announcement, ClaimKind, MAX_DEFERRALS, QueueMessage, WorkItem};
 use crate::error::{Error, Result};
 use crate::ports::steps::send_once;
 use crate::ports::{AlertStore, Chat, Checkpoints, Claim, Clock, Delivery, Directory, WorkQueue};
@@ -52,27 +52,62 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// Handles a batch; returns the ids of the messages that failed, so only those are retried
-    /// (and, after the queue's limit, dead-lettered with an alarm). A rate-limited item comes
-    /// back when the platform said it may.
-    pub async fn handle_batch(&self, batch: Vec<Received>) -> Vec<String> {
-        let mut failed = Vec::new();
+    /// Handles a batch; returns the ids of the messages to hand back to the queue (failed, or
+    /// not reached before `stop_at`), so only those come again (and, after the queue's limit,
+    /// are dead-lettered with an alarm).
+    ///
+    /// A rate-limited work item does not spend one of its delivery attempts: a copy is put
+    /// back with the platform's Retry-After as its delay (up to [`MAX_DEFERRALS`] times) and
+    /// the original is done. Otherwise the item is handed back with Retry-After as its delay.
+    pub async fn handle_batch(
+        &self,
+        batch: Vec<Received>,
+        stop_at: Option<std::time::Instant>,
+    ) -> Vec<String> {
+        let mut handed_back = Vec::new();
         for message in batch {
-            let outcome = match QueueMessage::from_json(&message.body) {
-                Ok(message) => self.handle_message(&message).await,
+            if stop_at.is_some_and(|stop| std::time::Instant::now() >= stop) {
+                // Out of time: another invocation takes it at once (no delay), untried.
+                if let Some(receipt) = &message.receipt
+                    && let Err(e) = self.queue.retry_after(receipt, 0).await
+                {
+                    tracing::warn!(error = %e, "could not hand the item back at once");
+                }
+                handed_back.push(message.id);
+                continue;
+            }
+            let parsed = QueueMessage::from_json(&message.body);
+            let outcome = match &parsed {
+                Ok(m) => self.handle_message(m).await,
                 // It will never parse: fail it so it reaches the dead-letter queue and its alarm.
-                Err(problem) => Err(Error::Invalid(problem)),
+                Err(problem) => Err(Error::Invalid(problem.clone())),
             };
             let Err(error) = outcome else { continue };
+            if let (Some(seconds), Ok(QueueMessage::Work(item))) =
+                (error.retry_after_secs(), &parsed)
+                && item.deferred < MAX_DEFERRALS
+            {
+                let later = WorkItem {
+                    deferred: item.deferred + 1,
+                    ..item.clone()
+                };
+                match self.queue.send_later(&later, seconds).await {
+                    Ok(()) => {
+                        tracing::info!(message_id = %message.id, seconds, "rate limited: put back for later");
+                        continue;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not put the item back for later"),
+                }
+            }
             tracing::error!(message_id = %message.id, error = %error, retryable = error.is_retryable(), "work item failed");
             if let (Some(seconds), Some(receipt)) = (error.retry_after_secs(), &message.receipt)
                 && let Err(e) = self.queue.retry_after(receipt, seconds).await
             {
                 tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
             }
-            failed.push(message.id);
+            handed_back.push(message.id);
         }
-        failed
+        handed_back
     }
 
     pub async fn handle_message(&self, message: &QueueMessage) -> Result<()> {

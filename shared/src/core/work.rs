@@ -80,7 +80,17 @@ pub struct WorkItem {
     pub v: u8,
     pub action: Action,
     pub alert_id: AlertId,
+    /// How often this item was put back for a rate limit (without spending a delivery attempt).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deferred: u32,
 }
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A rate-limited item is put back this many times at most; then its delivery attempts count.
+pub const MAX_DEFERRALS: u32 = 20;
 
 impl WorkItem {
     pub fn new(action: Action, alert_id: AlertId) -> Self {
@@ -88,6 +98,7 @@ impl WorkItem {
             v: 1,
             action,
             alert_id,
+            deferred: 0,
         }
     }
 

@@ -294,6 +294,8 @@ pub trait Checkpoints: Send + Sync {
 #[async_trait]
 pub trait WorkQueue: Send + Sync {
     async fn send(&self, item: &WorkItem) -> Result<()>;
+    /// Puts `item` on the queue again, to be delivered after `seconds` (at most 15 minutes).
+    async fn send_later(&self, item: &WorkItem, seconds: u64) -> Result<()>;
     /// Queues a post to the security team about a person (see [`Announcement`]).
     async fn announce(&self, announcement: &Announcement) -> Result<()>;
     /// Makes a received item that failed come back after `seconds` rather than the queue's

@@ -359,6 +359,16 @@ impl WorkQueue for MemoryQueue {
         Ok(())
     }
 
+    /// Recorded as sent (the delay is the test's to play out).
+    async fn send_later(&self, item: &WorkItem, seconds: u64) -> Result<()> {
+        self.0.lock().unwrap().push(item.clone());
+        self.1
+            .lock()
+            .unwrap()
+            .push((format!("later:{}", item.alert_id), seconds));
+        Ok(())
+    }
+
     async fn announce(&self, announcement: &Announcement) -> Result<()> {
         self.2.lock().unwrap().push(announcement.clone());
         Ok(())

@@ -7,6 +7,7 @@
 
 mod blocks;
 pub mod interaction;
+mod pacing;
 
 use crate::core::messages::Message;
 use crate::core::record::ChatRef;
@@ -63,6 +64,7 @@ pub struct SlackChat {
     http: reqwest::Client,
     base_url: String,
     secrets: Arc<dyn SecretStore>,
+    pacer: std::sync::Mutex<pacing::Pacer>,
 }
 
 impl SlackChat {
@@ -81,6 +83,7 @@ impl SlackChat {
             http,
             base_url,
             secrets,
+            pacer: Default::default(),
         }
     }
 
@@ -246,6 +249,14 @@ impl Chat for SlackChat {
     }
 
     async fn send_to_channel(&self, channel: &str, message: &Message) -> Result<ChatRef> {
+        let wait = self
+            .pacer
+            .lock()
+            .expect("pacer lock")
+            .wait(channel, std::time::Instant::now());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
         self.post(channel, message).await
     }
 

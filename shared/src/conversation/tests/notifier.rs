@@ -74,17 +74,56 @@ async fn a_failed_dm_gives_the_claim_back_so_the_retry_asks() {
 }
 
 #[tokio::test]
-async fn a_rate_limited_item_fails_and_comes_back_when_the_platform_allows() {
+async fn a_rate_limited_item_comes_back_when_the_platform_allows_without_spending_an_attempt() {
     let world = World::new();
     let id = world.stored(Status::Received);
     world.chat.fail(Fault::RateLimited(42));
     let failed = world
         .notifier()
-        .handle_batch(vec![message("m1", Action::Ask, &id)])
+        .handle_batch(vec![message("m1", Action::Ask, &id)], None)
         .await;
+    assert!(failed.is_empty(), "the original is done: no receive spent");
+    let later = world.queue.drain();
+    assert_eq!(later.len(), 1);
+    assert_eq!((later[0].action, later[0].deferred), (Action::Ask, 1));
+    let delays = world.queue.1.lock().unwrap().clone();
+    assert_eq!(delays, vec![(format!("later:{id}"), 42)]);
+}
+
+#[tokio::test]
+async fn an_item_rate_limited_too_often_spends_its_attempts_and_can_dead_letter() {
+    let world = World::new();
+    let id = world.stored(Status::Received);
+    world.chat.fail(Fault::RateLimited(42));
+    let mut item = WorkItem::new(Action::Ask, id.clone());
+    item.deferred = crate::core::work::MAX_DEFERRALS;
+    let tired = Received {
+        id: "m1".into(),
+        receipt: Some("receipt-m1".into()),
+        body: item.to_json(),
+    };
+    let failed = world.notifier().handle_batch(vec![tired], None).await;
     assert_eq!(failed, vec!["m1".to_string()]);
     let delays = world.queue.1.lock().unwrap().clone();
     assert_eq!(delays, vec![("receipt-m1".to_string(), 42)]);
+}
+
+#[tokio::test]
+async fn out_of_time_the_rest_of_the_batch_is_handed_back_untried() {
+    let world = World::new();
+    let a = world.stored(Status::Received);
+    let b = world.another("al_b", |_| {});
+    let batch = vec![
+        message("m1", Action::Ask, &a),
+        message("m2", Action::Ask, &b),
+    ];
+    let past = std::time::Instant::now();
+    let handed_back = world.notifier().handle_batch(batch, Some(past)).await;
+    assert_eq!(handed_back, vec!["m1".to_string(), "m2".to_string()]);
+    assert!(world.chat.directs().is_empty(), "nothing tried");
+    let delays = world.queue.1.lock().unwrap().clone();
+    assert_eq!(delays.len(), 2, "handed back at once");
+    assert!(delays.iter().all(|(_, s)| *s == 0));
 }
 
 #[tokio::test]
@@ -109,7 +148,7 @@ async fn a_broken_token_is_our_error_not_the_persons_absence() {
     world.chat.fail(Fault::BrokenToken);
     let failed = world
         .notifier()
-        .handle_batch(vec![message("m1", Action::Ask, &id)])
+        .handle_batch(vec![message("m1", Action::Ask, &id)], None)
         .await;
     assert_eq!(
         failed,
@@ -209,7 +248,7 @@ async fn a_batch_fails_only_its_bad_items() {
         message("good", Action::Ask, &id),
         message("gone", Action::Ask, &gone),
     ];
-    let failed = world.notifier().handle_batch(batch).await;
+    let failed = world.notifier().handle_batch(batch, None).await;
     assert_eq!(failed, vec!["garbage".to_string()]);
     assert_eq!(world.record(&id).status, Status::Asked);
 }
