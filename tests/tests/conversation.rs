@@ -732,3 +732,21 @@ async fn a_slack_token_fixed_in_the_secret_is_used_without_recycling_the_contain
     assert_eq!(status, 200);
     assert_eq!(slack.calls_to("views.publish").await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_dm_channel_is_opened_once_not_before_every_dm() {
+    let (stack, slack) = start().await;
+    let notifier = stack.notifier(&slack.url());
+    for source_id in ["evt-1", "evt-2", "evt-3"] {
+        let sample = event("ingest-canonical.json");
+        let body = sample["body"]
+            .as_str()
+            .unwrap()
+            .replace("elastic-7f3a9c", source_id);
+        call(&stack.webhook(), &with_body(sample, &body)).await;
+    }
+    stack.deliver_ok(&notifier).await;
+    let dms = slack.calls_to("chat.postMessage").await;
+    assert_eq!(dms.len(), 3);
+    assert_eq!(slack.calls_to("conversations.open").await.len(), 1);
+}

@@ -65,6 +65,7 @@ pub struct SlackChat {
     base_url: String,
     secrets: Arc<dyn SecretStore>,
     pacer: std::sync::Mutex<pacing::Pacer>,
+    dm_channels: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl SlackChat {
@@ -84,6 +85,7 @@ impl SlackChat {
             base_url,
             secrets,
             pacer: Default::default(),
+            dm_channels: Default::default(),
         }
     }
 
@@ -182,6 +184,29 @@ impl SlackChat {
         })
     }
 
+    /// The person's DM channel: opened once per container and remembered (a storm of asks
+    /// would otherwise spend a `conversations.open` call before every DM).
+    async fn dm_channel(&self, chat_user: &str) -> Result<String> {
+        if let Some(channel) = self.dm_channels.lock().expect("dm lock").get(chat_user) {
+            return Ok(channel.clone());
+        }
+        let answer = self
+            .call(
+                "conversations.open",
+                Body::Json(json!({ "users": chat_user })),
+            )
+            .await?;
+        let channel = answer["channel"]["id"]
+            .as_str()
+            .ok_or_else(|| Error::permanent("slack", "conversations.open: no channel id"))?
+            .to_string();
+        self.dm_channels
+            .lock()
+            .expect("dm lock")
+            .insert(chat_user.to_string(), channel.clone());
+        Ok(channel)
+    }
+
     async fn post(&self, channel: &str, message: &Message) -> Result<ChatRef> {
         let body = json!({ "channel": channel, "text": message.summary, "blocks": blocks::render(message), "unfurl_links": false });
         let answer = self.call("chat.postMessage", Body::Json(body)).await?;
@@ -219,16 +244,16 @@ impl Chat for SlackChat {
 
     async fn send_direct(&self, chat_user: &str, message: &Message) -> Result<Delivery> {
         let sent = async {
-            let answer = self
-                .call(
-                    "conversations.open",
-                    Body::Json(json!({ "users": chat_user })),
-                )
-                .await?;
-            let channel = answer["channel"]["id"]
-                .as_str()
-                .ok_or_else(|| Error::permanent("slack", "conversations.open: no channel id"))?;
-            self.post(channel, message).await
+            let channel = self.dm_channel(chat_user).await?;
+            match self.post(&channel, message).await {
+                // The DM channel went away (archived, say): forget it, open it again.
+                Err(e) if refusal_code(&e) == Some("channel_not_found") => {
+                    self.dm_channels.lock().expect("dm lock").remove(chat_user);
+                    let channel = self.dm_channel(chat_user).await?;
+                    self.post(&channel, message).await
+                }
+                other => other,
+            }
         };
         match sent.await {
             Ok(posted) => Ok(Delivery::Posted(posted)),
