@@ -93,3 +93,13 @@ impl Adapters {
         Arc::new(DynamoCheckpoints::new(self.dynamodb.clone(), table))
     }
 }
+
+/// When an invocation should stop starting new work: `margin` before Lambda's deadline
+/// (milliseconds since 1970, from the invocation's context), so what it started can finish.
+pub fn stop_before(deadline_ms: u64, margin: Duration) -> std::time::Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    std::time::Instant::now() + left.saturating_sub(margin)
+}

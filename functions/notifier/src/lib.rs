@@ -6,9 +6,9 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use securitybot::config::{BotConfig, ConversationSettings};
 use securitybot::conversation::notifier::{Notifier, Received};
 use securitybot::ports::Clock;
-use securitybot::wiring::Adapters;
+use securitybot::wiring::{Adapters, stop_before};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 pub fn wire(
     aws: &aws_config::SdkConfig,
@@ -39,13 +39,7 @@ pub async fn handle(
     event: SqsEvent,
     deadline_ms: Option<u64>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let stop_at = deadline_ms.map(|deadline| {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        let left = Duration::from_millis(deadline.saturating_sub(now_ms));
-        Instant::now() + left.saturating_sub(SAFETY_MARGIN)
-    });
+    let stop_at = deadline_ms.map(|deadline| stop_before(deadline, SAFETY_MARGIN));
     let batch = event
         .records
         .into_iter()

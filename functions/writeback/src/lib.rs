@@ -9,9 +9,10 @@ use securitybot::adapters::dynamodb::stream::reported_change;
 use securitybot::adapters::siem::{SignedWebhook, SplunkHec};
 use securitybot::config::{WritebackSettings, WritebackSink};
 use securitybot::ports::{Clock, SiemSink};
-use securitybot::wiring::Adapters;
+use securitybot::wiring::{Adapters, stop_before};
 use securitybot::writeback::{StreamChange, Writeback};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub fn wire(
     aws: &aws_config::SdkConfig,
@@ -37,10 +38,23 @@ pub fn wire(
     }
 }
 
+/// Stop starting sends this long before the invocation's deadline (a send may take 10 s).
+pub const SAFETY_MARGIN: Duration = Duration::from_secs(12);
+
 pub async fn handle(
     writeback: &Writeback,
     event: Event,
 ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
+    handle_until(writeback, event, None).await
+}
+
+/// `deadline_ms`: the invocation's, in milliseconds since 1970 (Lambda's context), if known.
+pub async fn handle_until(
+    writeback: &Writeback,
+    event: Event,
+    deadline_ms: Option<u64>,
+) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
+    let stop_at = deadline_ms.map(|deadline| stop_before(deadline, SAFETY_MARGIN));
     let changes = event
         .records
         .into_iter()
@@ -50,7 +64,7 @@ pub async fn handle(
         })
         .collect();
     let mut response = DynamoDbEventResponse::default();
-    if let Some(sequence) = writeback.deliver_in_order(changes).await {
+    if let Some(sequence) = writeback.deliver_in_order(changes, stop_at).await {
         let mut failure = DynamoDbBatchItemFailure::default();
         failure.item_identifier = Some(sequence);
         response.batch_item_failures.push(failure);

@@ -12,7 +12,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let writeback = writeback::wire(&aws, &settings, Arc::new(SystemClock));
     run(service_fn(|event: LambdaEvent<_>| {
-        writeback::handle(&writeback, event.payload)
+        writeback::handle_until(&writeback, event.payload, Some(event.context.deadline))
     }))
     .await
 }

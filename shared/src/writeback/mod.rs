@@ -31,9 +31,18 @@ pub struct StreamChange {
 impl Writeback {
     /// Sends the batch's events in order. On the first failure, returns its position: the
     /// stream is retried from there (everything after it included), then the batch goes to
-    /// the on-failure queue, which has an alarm.
-    pub async fn deliver_in_order(&self, changes: Vec<StreamChange>) -> Option<String> {
+    /// the on-failure queue, which has an alarm. Out of time (`stop_at`), it stops the same
+    /// way before starting a send it might not finish.
+    pub async fn deliver_in_order(
+        &self,
+        changes: Vec<StreamChange>,
+        stop_at: Option<std::time::Instant>,
+    ) -> Option<String> {
         for change in changes {
+            if stop_at.is_some_and(|stop| std::time::Instant::now() >= stop) {
+                tracing::warn!(sequence = %change.sequence, "out of time; the stream resumes from here");
+                return Some(change.sequence);
+            }
             let outcome = match change.event {
                 Ok(Some(event)) => self.deliver(&event).await.map(|_| ()),
                 Ok(None) => Ok(()),

@@ -126,7 +126,10 @@ async fn a_batch_stops_at_its_first_failure_and_reports_where() {
             event: Ok(Some(event("al_2", Status::Escalated))),
         },
     ];
-    assert_eq!(writeback.deliver_in_order(changes).await, Some("3".into()));
+    assert_eq!(
+        writeback.deliver_in_order(changes, None).await,
+        Some("3".into())
+    );
     let sent: Vec<String> = siem
         .0
         .lock()
@@ -175,4 +178,22 @@ async fn a_send_cut_short_by_a_timeout_is_sent_by_the_retry_after_a_short_lease(
         "sent: never again"
     );
     assert_eq!(siem.0.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn out_of_time_it_stops_before_a_send_and_the_stream_resumes_there() {
+    let (writeback, siem, _) = writeback();
+    let changes = vec![StreamChange {
+        sequence: "7".into(),
+        event: Ok(Some(event("al_1", Status::Confirmed))),
+    }];
+    let past = std::time::Instant::now();
+    assert_eq!(
+        writeback.deliver_in_order(changes, Some(past)).await,
+        Some("7".into())
+    );
+    assert!(
+        siem.0.lock().unwrap().is_empty(),
+        "nothing started, nothing claimed"
+    );
 }
