@@ -59,7 +59,31 @@ for name, f in functions.items():
     env = f["Properties"].get("Environment", {}).get("Variables", {})
     check("SECURITYBOT_TIME_TRAVEL" not in env, f"{name}: time travel is for local runs only")
 
+# Alarms must reach a person: CloudWatch cannot publish to a topic under the AWS-managed SNS
+# key, so the alarm topic has its own key whose policy lets CloudWatch use it.
+topics = {k: v["Properties"] for k, v in out.items() if v["Type"] == "AWS::SNS::Topic"}
+for name, props in topics.items():
+    key = props.get("KmsMasterKeyId")
+    check(key != "alias/aws/sns", f"{name}: CloudWatch cannot publish under alias/aws/sns")
+    if isinstance(key, dict) and "Ref" in key:
+        policy = json.dumps(out[key["Ref"]]["Properties"]["KeyPolicy"])
+        check("cloudwatch.amazonaws.com" in policy, f"{name}: its key does not let CloudWatch publish")
+alarms = [v["Properties"] for v in out.values() if v["Type"] == "AWS::CloudWatch::Alarm"]
+for alarm in alarms:
+    check(alarm.get("AlarmActions"), f"alarm without actions: {alarm.get('AlarmDescription')}")
+    check(alarm.get("AlarmDescription"), "alarm without a description (what to do)")
+watched = {json.dumps(d["Value"]) for a in alarms if a.get("MetricName") == "Errors" for d in a["Dimensions"]}
+for name in functions:
+    check(json.dumps({"Ref": name}) in watched, f"{name}: no alarm on its errors")
+for name, f in functions.items():
+    if any(s.get("Target", {}).get("Arn", {}).get("Fn::GetAtt", [None])[0] == name for s in schedules.values()):
+        configs = [v["Properties"] for v in out.values() if v["Type"] == "AWS::Lambda::EventInvokeConfig"
+                   and v["Properties"]["FunctionName"] == {"Ref": name}]
+        check(any(c.get("DestinationConfig", {}).get("OnFailure") for c in configs),
+              f"{name}: a scheduled function without an on-failure destination (failed runs vanish)")
+
 if failures:
     sys.exit("template check failed:\n  " + "\n  ".join(failures))
 print(f"template check: {len(functions)} functions, {len(schedules)} schedules (retries, DLQ, per-stack names), "
-      f"{len(urls)} public Function URLs (both permissions): ok")
+      f"{len(urls)} public Function URLs (both permissions), {len(alarms)} alarms (to a topic CloudWatch "
+      f"may publish to; every function's errors; failed scheduled runs kept): ok")
