@@ -151,6 +151,31 @@ impl SlackStandIn {
             .await;
     }
 
+    /// The next `times` calls of `api_method` are refused as Slack refuses: HTTP 200 with
+    /// `{"ok": false, "error": <error>}` (`not_in_channel`, `message_not_found`, `ratelimited`...).
+    pub async fn refuse(&self, api_method: &str, error: &str, times: u64) {
+        Mock::given(method("POST"))
+            .and(path(format!("/api/{api_method}")))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": error})),
+            )
+            .up_to_n_times(times)
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// The next `times` calls of `api_method` fail with HTTP 503 (an outage).
+    pub async fn outage(&self, api_method: &str, times: u64) {
+        Mock::given(method("POST"))
+            .and(path(format!("/api/{api_method}")))
+            .respond_with(ResponseTemplate::new(503).set_body_string("upstream connect error"))
+            .up_to_n_times(times)
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
     /// Every call Slack received, in order (429s included).
     pub async fn calls(&self) -> Vec<Call> {
         let requests = self.server.received_requests().await.unwrap_or_default();

@@ -750,3 +750,48 @@ async fn the_dm_channel_is_opened_once_not_before_every_dm() {
     assert_eq!(dms.len(), 3);
     assert_eq!(slack.calls_to("conversations.open").await.len(), 1);
 }
+
+#[tokio::test]
+async fn slack_refusals_and_outages_end_in_the_teams_view_not_in_silence() {
+    let (stack, slack) = start().await;
+    let id = asked(&stack, &slack).await;
+    let f = stack.interaction(&slack.url());
+    // Their DM was deleted meanwhile: the No still counts, the person gets no error.
+    slack.refuse("chat.update", "message_not_found", 1).await;
+    let (status, reply) = stack
+        .slack_post(&f, &click("answer_no", &id, ALICE, "DUALICE"))
+        .await;
+    assert_eq!((status, reply), (200, None));
+    // The bot is not in the security channel yet, then Slack has an outage: the team post is
+    // retried (never dropped, never called "not in Slack") until it lands, once.
+    slack.refuse("chat.postMessage", "not_in_channel", 1).await;
+    slack.outage("chat.postMessage", 1).await;
+    let notifier = stack.notifier(&slack.url());
+    for attempt in 1..=3 {
+        if stack
+            .deliver(&notifier)
+            .await
+            .batch_item_failures
+            .is_empty()
+        {
+            break;
+        }
+        assert!(attempt < 3);
+        stack.enqueue("escalate", &id).await;
+    }
+    let record = stack.alert(&id).await;
+    assert_eq!(record.escalation_reason.unwrap().as_str(), "denied");
+    assert_eq!(
+        slack.team_posts().await.len(),
+        3,
+        "refused, failed, then posted"
+    );
+    assert!(record.escalation_message.is_some());
+    // The team closes it from the post: Resolve, end to end.
+    let resolve = json!({"type": "block_actions", "user": {"id": securitybot_tests::TEAM_MEMBER},
+        "trigger_id": "t", "channel": {"id": SECURITY_CHANNEL},
+        "actions": [{"action_id": "team_resolve", "value": id}]});
+    assert_eq!(stack.slack_post(&f, &resolve).await.0, 200);
+    assert_eq!(stack.alert(&id).await.status.as_str(), "resolved_benign");
+    assert!(slack.last_update_says("resolved (benign)").await);
+}

@@ -418,10 +418,15 @@ impl Answers {
                 self.queue
                     .send(&WorkItem::new(Action::Escalate, escalated.id.clone()))
                     .await?;
-                if let Some(at) = &escalated.ask_message {
-                    self.chat
+                // Best effort: the team has it; a DM that cannot be updated (deleted, say)
+                // must not turn the person's answer into an error.
+                if let Some(at) = &escalated.ask_message
+                    && let Err(e) = self
+                        .chat
                         .update(at, &messages::answered(&escalated, why.told))
-                        .await?;
+                        .await
+                {
+                    tracing::warn!(alert_id = %escalated.id, error = %e, "could not update the person's question");
                 }
                 tracing::info!(alert_id = %escalated.id, reason = %why.reason, "escalated by the person's answer");
             }
