@@ -19,6 +19,8 @@ pub const JSON_PAGE: usize = 10;
 #[derive(Debug, Clone)]
 pub struct SiemEvent {
     pub at: DateTime<Utc>,
+    /// When the SIEM indexed it (Splunk's `_indextime`); usually `at`.
+    pub indexed: DateTime<Utc>,
     pub uuid: String,
     pub user: String,
     pub rule: String,
@@ -61,14 +63,28 @@ impl SiemStandIn {
     pub fn add(&self, prefix: &str, n: usize, from: DateTime<Utc>, user: &str) {
         let mut state = self.state.lock().unwrap();
         for i in 0..n {
+            let at = from + chrono::Duration::minutes(i as i64);
             state.events.push(SiemEvent {
-                at: from + chrono::Duration::minutes(i as i64),
+                at,
+                indexed: at,
                 uuid: format!("{prefix}-{i:03}"),
                 user: user.into(),
                 rule: "nmap_scan".into(),
                 host: format!("host-{i}"),
             });
         }
+    }
+
+    /// One alert that happened at `at` but was indexed only at `indexed` (forwarder lag).
+    pub fn add_late(&self, uuid: &str, at: DateTime<Utc>, indexed: DateTime<Utc>, user: &str) {
+        self.state.lock().unwrap().events.push(SiemEvent {
+            at,
+            indexed,
+            uuid: uuid.into(),
+            user: user.into(),
+            rule: "nmap_scan".into(),
+            host: "host-late".into(),
+        });
     }
 
     /// The `n`th request from now on (1 = the next) answers 503.
@@ -112,7 +128,14 @@ impl Respond for Siem {
         let (status, body) = if path.ends_with("/services/search/v2/jobs/export") {
             let form: HashMap<String, String> =
                 serde_urlencoded::from_bytes(&request.body).unwrap();
-            let (start, end) = (epoch(&form["earliest_time"]), epoch(&form["latest_time"]));
+            // Splunk's semantics: event time within [earliest, latest), and, when given, index
+            // time within [index_earliest, index_latest). The log shows the index window.
+            let (earliest, latest) = (epoch(&form["earliest_time"]), epoch(&form["latest_time"]));
+            let index = form
+                .get("index_earliest")
+                .zip(form.get("index_latest"))
+                .map(|(a, b)| (epoch(a), epoch(b)));
+            let (start, end) = index.unwrap_or((earliest, latest));
             state.log.push(
                 json!({"path": "splunk", "search": form["search"], "start": start, "end": end}),
             );
@@ -121,7 +144,8 @@ impl Respond for Siem {
             } else {
                 let rows: Vec<&SiemEvent> = events
                     .iter()
-                    .filter(|e| e.at >= start && e.at < end)
+                    .filter(|e| e.at >= earliest && e.at < latest)
+                    .filter(|e| index.is_none_or(|(a, b)| e.indexed >= a && e.indexed < b))
                     .collect();
                 // As Splunk does: the last result row carries `lastrow`.
                 let lines: Vec<String> = rows

@@ -430,3 +430,30 @@ async fn a_rotated_siem_token_is_used_from_the_run_after_a_refusal() {
     let ok = poller.run(None).await.unwrap();
     assert_eq!(stack.alerts().await.len(), 2, "{ok:?}");
 }
+
+#[tokio::test]
+async fn a_splunk_event_indexed_late_is_read_once_in_the_window_it_was_indexed_in() {
+    let stack = Stack::new("polllate").await;
+    let siem = SiemStandIn::start().await;
+    let t = stack.now();
+    siem.add("a", 3, t - Duration::minutes(30), "alice");
+    // It happened 40 minutes ago, but the forwarder only delivered it 5 minutes from now.
+    siem.add_late(
+        "late-1",
+        t - Duration::minutes(40),
+        t + Duration::minutes(5),
+        "alice",
+    );
+    let poller = stack.poller(&splunk(&siem.url()), 20).await;
+    poller.run(None).await.unwrap();
+    assert_eq!(stack.drain_queue().await.len(), 3, "not indexed yet");
+
+    stack.clock.set(t + Duration::minutes(10));
+    poller.run(None).await.unwrap();
+    let queued = stack.drain_queue().await;
+    assert_eq!(queued.len(), 1, "read in the window it was indexed in");
+    stack.clock.set(t + Duration::minutes(20));
+    poller.run(None).await.unwrap();
+    assert!(stack.drain_queue().await.is_empty(), "and only once");
+    assert_eq!(stack.alerts().await.len(), 4);
+}

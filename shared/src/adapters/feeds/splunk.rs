@@ -1,5 +1,5 @@
-//! Splunk: the search export endpoint runs `| savedsearch "<name>"` over the window and streams
-//! the results as JSON lines. One export per window (no paging inside it).
+//! Splunk: the search export endpoint runs `| savedsearch "<name>"` over the window (of index
+//! time) and streams the results as JSON lines. One export per window (no paging inside it).
 
 use super::{TIMEOUT, Token, join};
 use crate::adapters::http;
@@ -8,6 +8,12 @@ use crate::error::{Error, Result};
 use crate::ports::{AlertFeed, FeedPage};
 use async_trait::async_trait;
 use serde_json::Value;
+
+/// Events indexed up to this long after they happened are still read (in the window they
+/// were indexed in).
+const LATE_BY: chrono::Duration = chrono::Duration::hours(24);
+/// Event times a little ahead of Splunk's clock (a sender's skew) are read too.
+const AHEAD_BY: chrono::Duration = chrono::Duration::hours(1);
 
 pub struct SplunkFeed {
     http: reqwest::Client,
@@ -39,10 +45,20 @@ impl AlertFeed for SplunkFeed {
             .http
             .post(&self.url)
             .bearer_auth(token.expose())
+            // The window is index time: an event Splunk indexed late (forwarder lag) is read in
+            // the window it was indexed in, once. Event time only bounds the search's cost.
             .form(&[
                 ("search", self.search.as_str()),
-                ("earliest_time", &window.start.timestamp().to_string()),
-                ("latest_time", &window.end.timestamp().to_string()),
+                ("index_earliest", &window.start.timestamp().to_string()),
+                ("index_latest", &window.end.timestamp().to_string()),
+                (
+                    "earliest_time",
+                    &(window.start - LATE_BY).timestamp().to_string(),
+                ),
+                (
+                    "latest_time",
+                    &(window.end + AHEAD_BY).timestamp().to_string(),
+                ),
                 ("output_mode", "json"),
             ])
             .send()
