@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Benchmarks: ingest (alerts through the real handler) and the poller (alerts pulled from SIEM
-# stand-ins), into moto (DynamoDB + SQS over loopback).
+# stand-ins), into moto (DynamoDB + SQS over loopback); the storm (tests/benches/storm.rs).
 # Prints per-alert latency and throughput. Numbers, not pass/fail: these machines are shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/moto.sh
-cargo bench -p securitybot-tests --bench ingest --bench poller "$@"
+# The storm (10,000 alerts against Slack's real rate) takes minutes: run it on its own with
+# `scripts/bench.sh --bench storm` (STORM_ALERTS=2000 for a shorter one).
+if [ $# -gt 0 ]; then
+  cargo bench -p securitybot-tests "$@"
+else
+  cargo bench -p securitybot-tests --bench ingest --bench poller
+fi

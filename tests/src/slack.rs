@@ -4,8 +4,9 @@
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -13,12 +14,17 @@ pub const BOT_TOKEN: &str = "xoxb-test-token-0123456789";
 
 pub struct SlackStandIn {
     pub server: MockServer,
+    posted: Arc<Mutex<Vec<Value>>>,
 }
 
 struct Api {
     people: HashMap<String, String>,
     ts: AtomicU64,
     calls: Mutex<Vec<(String, Value)>>,
+    /// When set, Slack's real rate: about one message per second per channel (429 beyond).
+    paced: Option<Arc<Mutex<HashMap<String, Instant>>>>,
+    /// Messages accepted (not rate-limited), for counting duplicates.
+    posted: Arc<Mutex<Vec<Value>>>,
 }
 
 /// One recorded Web API call: the method and its arguments (JSON or form, as JSON).
@@ -95,6 +101,21 @@ impl Respond for Api {
                 json!({"channel": {"id": format!("D{}", args["users"].as_str().unwrap_or_default())}}),
             ),
             "chat.postMessage" => {
+                if let Some(paced) = &self.paced {
+                    let channel = args["channel"].as_str().unwrap_or_default().to_string();
+                    let mut last = paced.lock().unwrap();
+                    let now = Instant::now();
+                    if last
+                        .get(&channel)
+                        .is_some_and(|t| now.duration_since(*t) < Duration::from_secs(1))
+                    {
+                        return ResponseTemplate::new(429)
+                            .insert_header("Retry-After", "1")
+                            .set_body_string("rate limited");
+                    }
+                    last.insert(channel, now);
+                }
+                self.posted.lock().unwrap().push(args.clone());
                 let ts = format!("1800000000.{:06}", self.ts.fetch_add(1, Ordering::SeqCst));
                 ok(json!({"channel": args["channel"], "ts": ts}))
             }
@@ -110,7 +131,18 @@ impl SlackStandIn {
     /// `people`: email -> Slack user id of everyone in the workspace (the security team's
     /// two members are always there).
     pub async fn start(people: &[(&str, &str)]) -> Self {
+        Self::start_with(people, false).await
+    }
+
+    /// As [`SlackStandIn::start`], enforcing Slack's real rate: one message per second per
+    /// channel, 429 with `Retry-After: 1` beyond it.
+    pub async fn start_paced(people: &[(&str, &str)]) -> Self {
+        Self::start_with(people, true).await
+    }
+
+    async fn start_with(people: &[(&str, &str)], paced: bool) -> Self {
         let server = MockServer::start().await;
+        let posted = Arc::new(Mutex::new(Vec::new()));
         let team = [
             ("tess@example.com", crate::TEAM_MEMBER),
             ("tom@example.com", "UTEAM2"),
@@ -123,13 +155,20 @@ impl SlackStandIn {
                 .collect(),
             ts: AtomicU64::new(1),
             calls: Mutex::new(Vec::new()),
+            paced: paced.then(Arc::default),
+            posted: posted.clone(),
         };
         Mock::given(method("POST"))
             .respond_with(api)
             .with_priority(10)
             .mount(&server)
             .await;
-        SlackStandIn { server }
+        SlackStandIn { server, posted }
+    }
+
+    /// Every message Slack accepted (rate-limited ones excluded), as posted.
+    pub fn accepted_posts(&self) -> Vec<Value> {
+        self.posted.lock().unwrap().clone()
     }
 
     pub fn url(&self) -> String {
