@@ -97,6 +97,8 @@ pub struct Resources {
     pub people_table: String,
     pub work_queue_url: String,
     pub secret_id: String,
+    /// Once-only markers and poller positions.
+    pub checkpoints_table: String,
 }
 
 impl Resources {
@@ -107,6 +109,7 @@ impl Resources {
             people_table: env.required("PEOPLE_TABLE"),
             work_queue_url: env.required("WORK_QUEUE_URL"),
             secret_id: env.required("SECRET_ID"),
+            checkpoints_table: env.required("CHECKPOINTS_TABLE"),
         }
     }
 }
@@ -152,8 +155,6 @@ impl IngestSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationSettings {
     pub resources: Resources,
-    /// `CHECKPOINTS_TABLE`: once-only markers (the notifier's announcements).
-    pub checkpoints_table: String,
     /// `SLACK_API_URL`, so tests and local runs can use a stand-in.
     pub slack_api_url: String,
     /// `SECURITY_CHANNEL_ID`: where escalations are posted.
@@ -169,7 +170,6 @@ impl ConversationSettings {
     pub fn from_env<F: Fn(&str) -> Option<String>>(mut env: EnvReader<F>) -> Result<Self> {
         let settings = ConversationSettings {
             resources: Resources::read(&mut env),
-            checkpoints_table: env.required("CHECKPOINTS_TABLE"),
             slack_api_url: env
                 .optional("SLACK_API_URL")
                 .unwrap_or_else(|| crate::adapters::slack::DEFAULT_API_URL.to_string()),
@@ -196,7 +196,6 @@ impl ConversationSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PollerSettings {
     pub resources: Resources,
-    pub checkpoints_table: String,
     pub retention_days: i64,
     /// `POLLER_MAX_PAGES`: pages per source per run.
     pub max_pages: usize,
@@ -209,7 +208,6 @@ impl PollerSettings {
     pub fn from_env<F: Fn(&str) -> Option<String>>(mut env: EnvReader<F>) -> Result<Self> {
         let settings = PollerSettings {
             resources: Resources::read(&mut env),
-            checkpoints_table: env.required("CHECKPOINTS_TABLE"),
             retention_days: env.number("ALERT_RETENTION_DAYS", 180, 1, 3650),
             max_pages: env.number("POLLER_MAX_PAGES", 20, 1, 1000),
             time_budget_seconds: env.number("POLLER_TIME_BUDGET_SECONDS", 240, 5, 840),
@@ -224,7 +222,6 @@ impl PollerSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RollupSettings {
     pub resources: Resources,
-    pub checkpoints_table: String,
     pub slack_api_url: String,
     pub security_channel: String,
     /// `ROLLUP_TIME_ZONE` (IANA name, default UTC): hours and days are the team's.
@@ -244,7 +241,6 @@ impl RollupSettings {
         });
         let settings = RollupSettings {
             resources: Resources::read(&mut env),
-            checkpoints_table: env.required("CHECKPOINTS_TABLE"),
             slack_api_url: env
                 .optional("SLACK_API_URL")
                 .unwrap_or_else(|| crate::adapters::slack::DEFAULT_API_URL.to_string()),
@@ -420,6 +416,7 @@ mod tests {
             ("PEOPLE_TABLE", "p"),
             ("WORK_QUEUE_URL", "q"),
             ("SECRET_ID", "x"),
+            ("CHECKPOINTS_TABLE", "c"),
         ]))
         .unwrap();
         assert_eq!(s.limits, WebhookLimits::default());

@@ -23,6 +23,7 @@ pub const SECRET_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 pub struct Adapters {
     pub dynamodb: aws_sdk_dynamodb::Client,
     people_table: String,
+    checkpoints_table: String,
     pub alerts: Arc<dyn AlertStore>,
     pub snoozes: Arc<dyn SnoozeStore>,
     pub directory: Arc<dyn Directory>,
@@ -57,6 +58,7 @@ impl Adapters {
                 SECRET_REFRESH_INTERVAL,
             )),
             people_table: r.people_table.clone(),
+            checkpoints_table: r.checkpoints_table.clone(),
             dynamodb,
         }
     }
@@ -89,8 +91,11 @@ impl Adapters {
         ))
     }
 
-    pub fn checkpoints(&self, table: &str) -> Arc<dyn Checkpoints> {
-        Arc::new(DynamoCheckpoints::new(self.dynamodb.clone(), table))
+    pub fn checkpoints(&self) -> Arc<dyn Checkpoints> {
+        Arc::new(DynamoCheckpoints::new(
+            self.dynamodb.clone(),
+            &self.checkpoints_table,
+        ))
     }
 }
 

@@ -22,7 +22,7 @@ pub fn wire(
         directory: adapters.directory.clone(),
         chat: adapters.chat(&settings.slack_api_url),
         queue: adapters.queue.clone(),
-        checkpoints: adapters.checkpoints(&settings.checkpoints_table),
+        checkpoints: adapters.checkpoints(),
         clock,
         rules: Arc::new(bot.rules),
         security_channel: settings.security_channel.clone(),

@@ -28,7 +28,7 @@ pub fn wire(
         .collect();
     Poller {
         intake: adapters.intake(&bot, settings.retention_days, clock.clone()),
-        checkpoints: adapters.checkpoints(&settings.checkpoints_table),
+        checkpoints: adapters.checkpoints(),
         feeds,
         mappings: bot.sources.clone(),
         clock,

@@ -22,7 +22,7 @@ pub fn wire(
         alerts: adapters.alerts.clone(),
         // Only reads enrollment dates; the failure limit is irrelevant here.
         second_factor: adapters.second_factor(0),
-        checkpoints: adapters.checkpoints(&settings.checkpoints_table),
+        checkpoints: adapters.checkpoints(),
         chat: adapters.chat(&settings.slack_api_url),
         channel: settings.security_channel.clone(),
         tz: settings.time_zone,

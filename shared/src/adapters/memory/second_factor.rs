@@ -30,6 +30,27 @@ pub fn setup_code(now: DateTime<Utc>) -> String {
     format!("{:06}", now.timestamp() % 1_000_000)
 }
 
+impl Person {
+    fn new(code: String, enrollment: Enrollment) -> Self {
+        Person {
+            code,
+            enrollment,
+            used: HashSet::new(),
+            attempts: 0,
+        }
+    }
+}
+
+/// An enrollment started at `at` in `state`, vouched for by `by` from then on if given.
+fn started(state: EnrollmentState, at: DateTime<Utc>, by: Option<&str>) -> Enrollment {
+    Enrollment {
+        state,
+        started_at: Some(at),
+        active_from: by.map(|_| at),
+        vouched_by: by.map(str::to_string),
+    }
+}
+
 impl MemorySecondFactor {
     pub fn new(max_attempts: u32) -> Self {
         MemorySecondFactor {
@@ -51,13 +72,10 @@ impl MemorySecondFactor {
             active_from,
             vouched_by: active_from.map(|_| "operator:test".to_string()),
         };
-        let person = Person {
-            code: code.to_string(),
-            enrollment,
-            used: HashSet::new(),
-            attempts: 0,
-        };
-        self.people.lock().unwrap().insert(user.to_string(), person);
+        self.people
+            .lock()
+            .unwrap()
+            .insert(user.to_string(), Person::new(code.to_string(), enrollment));
     }
 
     /// Enrolled and vouched for long ago, accepting `code`.
@@ -139,18 +157,7 @@ impl SecondFactor for MemorySecondFactor {
         {
             return Ok(None);
         }
-        let enrollment = Enrollment {
-            state: EnrollmentState::Setup,
-            started_at: Some(now),
-            active_from: None,
-            vouched_by: None,
-        };
-        let person = Person {
-            code: setup_code(now),
-            enrollment,
-            used: HashSet::new(),
-            attempts: 0,
-        };
+        let person = Person::new(setup_code(now), started(EnrollmentState::Setup, now, None));
         people.insert(user.to_string(), person);
         Ok(Some(format!(
             "otpauth://totp/Securitybot:{user}?secret=TWIN{}",
@@ -199,18 +206,10 @@ impl SecondFactor for MemorySecondFactor {
         {
             return Ok(None);
         }
-        let enrollment = Enrollment {
-            state: EnrollmentState::Active,
-            started_at: Some(now),
-            active_from: Some(now),
-            vouched_by: Some(by.to_string()),
-        };
-        let person = Person {
-            code: setup_code(now),
-            enrollment,
-            used: HashSet::new(),
-            attempts: 0,
-        };
+        let person = Person::new(
+            setup_code(now),
+            started(EnrollmentState::Active, now, Some(by)),
+        );
         people.insert(user.to_string(), person);
         Ok(Some(format!(
             "otpauth://totp/Securitybot:{user}?secret=TWIN{}",

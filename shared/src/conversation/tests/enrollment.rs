@@ -20,6 +20,16 @@ fn first_code(code: String) -> Interaction {
     }
 }
 
+fn yes(id: &AlertId) -> Interaction {
+    Interaction::Clicked {
+        action: ButtonAction::AnswerYes,
+        alert_id: id.clone(),
+        chat_user: ALICE_CHAT.into(),
+        trigger: "t".into(),
+        channel: None,
+    }
+}
+
 fn vouch(approve: bool, who: &str) -> Interaction {
     Interaction::Vouched {
         approve,
@@ -177,15 +187,7 @@ async fn a_team_approval_activates_it_for_alerts_from_then_on() {
         r.received_at = t0() + Duration::minutes(11);
     });
     world.later(12);
-    world
-        .answer(Interaction::Clicked {
-            action: ButtonAction::AnswerYes,
-            alert_id: id.clone(),
-            chat_user: ALICE_CHAT.into(),
-            trigger: "t".into(),
-            channel: None,
-        })
-        .await;
+    world.answer(yes(&id)).await;
     world.second_factor.set_code(ALICE, "333333"); // the app's code a minute later
     let code = "333333".to_string();
     world
@@ -213,15 +215,7 @@ async fn a_rejected_enrollment_never_verifies_and_cannot_be_set_up_again_alone()
         "only the first"
     );
     let id = world.stored(Status::Asked);
-    world
-        .answer(Interaction::Clicked {
-            action: ButtonAction::AnswerYes,
-            alert_id: id.clone(),
-            chat_user: ALICE_CHAT.into(),
-            trigger: "t".into(),
-            channel: None,
-        })
-        .await;
+    world.answer(yes(&id)).await;
     world.assert_escalated(&id, EscalationReason::UnverifiedYes);
 }
 
