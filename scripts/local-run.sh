@@ -105,8 +105,8 @@ ANSWER="http://127.0.0.1:$PORT/lambda-url/interaction/"
 seen=0
 slack_shows() { tail -c +$((seen + 1)) target/slack.log; seen=$(wc -c < target/slack.log); }
 deliver() { python3 scripts/local_slack.py deliver "$QUEUE" "$PORT"; slack_shows; }
-alert_on() { # alert_on <id> <host>: the canonical sample, as another alert on another host
-  python3 -c 'import json,sys; a=json.loads(json.load(open("events/ingest-canonical.json"))["body"]); a["id"]=sys.argv[1]; a["context"]["host"]=sys.argv[2]; print(json.dumps(a))' "$1" "$2" > target/alert.json
+alert_on() { # alert_on <id> <host> [user]: the canonical sample, as another alert on another host
+  python3 -c 'import json,sys; a=json.loads(json.load(open("events/ingest-canonical.json"))["body"]); a["id"]=sys.argv[1]; a["context"]["host"]=sys.argv[2]; a["user"]=sys.argv[3]; print(json.dumps(a))' "$1" "$2" "${3:-alice@example.com}" > target/alert.json
   curl -s -X POST "$URL/alerts" -H 'Content-Type: application/json' -H "Authorization: Bearer $KEY" --data-binary @target/alert.json
   echo
 }
@@ -143,6 +143,23 @@ print(f"   {a['alert_id']}: {a['status']} ({a['escalation_reason']})")
 for h in a["history"]:
     print(f"   {h['at']}  {h['status']:<13} {h['actor']:<24} {h['note']}")
 PY
+
+# ---------------------------------------------------------------- a Yes only with a factor someone vouched for
+echo; echo "== Bob sets up two-factor himself, from the bot's Home tab (a stolen Slack session could do this too)"
+python3 scripts/local_slack.py enroll-start UBOB "$ANSWER"; slack_shows
+python3 scripts/local_slack.py enroll-submit UBOB "$(python3 scripts/local_slack.py totp "$(cat target/enroll-uri.txt)")" "$ANSWER"
+echo "== the team is asked to vouch for it (announced through the work queue)"
+deliver
+echo; echo "== before anyone vouches for it, Bob's Yes is not enough: an unverified yes for the team"
+answer=$(alert_on elastic-bob build-04 bob@example.com); echo "$answer"
+BOB=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["alerts"][0]["alert_id"])' "$answer")
+deliver
+python3 scripts/local_slack.py click answer_yes "$BOB" UBOB "$ANSWER"; slack_shows
+deliver
+echo "== Bob cannot approve his own setup; a team member approves it"
+python3 scripts/local_slack.py vouch approve bob@example.com UBOB "$ANSWER"; slack_shows
+python3 scripts/local_slack.py vouch approve bob@example.com UTEAM1 "$ANSWER"; slack_shows
+deliver
 
 # ---------------------------------------------------------------- silence, and the rollup
 later() { python3 -c 'import datetime as d,sys; t=d.datetime.now(d.timezone.utc)+d.timedelta(minutes=int(sys.argv[1])); print(t.strftime("%Y-%m-%dT%H:%M:%SZ"))' "$1"; }

@@ -6,6 +6,9 @@
   local_slack.py click ACTION ALERT USER URL           click a button (answer_yes, answer_no, team_acknowledge, team_resolve)
   local_slack.py submit ALERT USER EXPLANATION CODE URL  submit the Yes form
   local_slack.py totp OTPAUTH_URI                        the code an authenticator app shows now
+  local_slack.py enroll-start USER URL                   'Set up two-factor' on the Home tab (the seed goes to target/enroll-uri.txt)
+  local_slack.py enroll-submit USER CODE URL             the setup form's first code
+  local_slack.py vouch approve|reject EMAIL USER URL     Approve / Reject on an enrollment announcement
 
 People: anyone@example.com is Slack user U<ANYONE> (alice -> UALICE); nobody else exists.
 Requests are signed with the local signing secret (scripts/events.py LOCAL_SIGNING_SECRET).
@@ -69,6 +72,15 @@ class SlackApi(BaseHTTPRequestHandler):
             self.server.log.write(f"\n[slack] {verb} {args['channel']} (ts {ts}):\n    {render(args.get('blocks'))}\n")
             self.server.log.flush()
             return self.answer({"ok": True, "channel": args["channel"], "ts": ts})
+        if method == "views.open" and args["view"].get("callback_id") == "securitybot_enroll":
+            # The setup form shows the seed once: keep its otpauth link where the local run finds it.
+            text = json.dumps(args["view"]["blocks"])
+            uri = "otpauth://" + text.split("otpauth://", 1)[1].split('"', 1)[0].split(">", 1)[0].split("|", 1)[0]
+            with open("target/enroll-uri.txt", "w") as f:
+                f.write(uri.replace("&amp;", "&"))
+            self.server.log.write(f"\n[slack] opened the two-factor setup form for {args.get('trigger_id', '?')}: the seed, shown once\n")
+            self.server.log.flush()
+            return self.answer({"ok": True})
         if method == "views.open":
             view = args["view"]
             fields = [b.get("label", {}).get("text") for b in view["blocks"] if b.get("type") == "input"]
@@ -161,6 +173,23 @@ def submit(alert, user, explanation, code, url):
             "snooze": {"value": {"selected_option": {"value": "240"}}}}}}})
 
 
+def enroll_start(user, url):
+    post(url, {"type": "block_actions", "user": {"id": user}, "trigger_id": f"local-trigger-{int(time.time())}",
+               "actions": [{"action_id": "enroll_start", "type": "button"}]})
+
+
+def enroll_submit(user, code, url):
+    post(url, {"type": "view_submission", "user": {"id": user}, "view": {
+        "callback_id": "securitybot_enroll", "state": {"values": {"code": {"value": {"value": code}}}}}})
+
+
+def vouch(decision, email, user, url):
+    action = "enrollment_approve" if decision == "approve" else "enrollment_reject"
+    post(url, {"type": "block_actions", "user": {"id": user}, "trigger_id": f"local-trigger-{int(time.time())}",
+               "channel": {"id": "CSECURITY"}, "container": {"message_ts": "1800000000.000001"},
+               "actions": [{"action_id": action, "value": email, "type": "button"}]})
+
+
 def totp(uri):
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(uri).query))
     secret = query["secret"] + "=" * (-len(query["secret"]) % 8)
@@ -171,7 +200,8 @@ def totp(uri):
 
 
 if __name__ == "__main__":
-    commands = {"serve": serve, "deliver": deliver, "click": click, "submit": submit, "totp": totp}
+    commands = {"serve": serve, "deliver": deliver, "click": click, "submit": submit, "totp": totp,
+                "enroll-start": enroll_start, "enroll-submit": enroll_submit, "vouch": vouch}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
