@@ -101,10 +101,33 @@ impl Adapters {
 
 /// When an invocation should stop starting new work: `margin` before Lambda's deadline
 /// (milliseconds since 1970, from the invocation's context), so what it started can finish.
-pub fn stop_before(deadline_ms: u64, margin: Duration) -> std::time::Instant {
+/// `None` when the deadline is not in the future: a local emulator's context may carry none
+/// (0), and stopping before doing anything would hand every item back forever.
+pub fn stop_before(deadline_ms: u64, margin: Duration) -> Option<std::time::Instant> {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
-    std::time::Instant::now() + left.saturating_sub(margin)
+    let left = Duration::from_millis(deadline_ms.checked_sub(now_ms).filter(|l| *l > 0)?);
+    Some(std::time::Instant::now() + left.saturating_sub(margin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_in_the_past_or_missing_never_stops_the_work() {
+        assert_eq!(stop_before(0, Duration::from_secs(12)), None);
+        let soon = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+            + 30_000;
+        let stop = stop_before(soon, Duration::from_secs(12)).unwrap();
+        let left = stop - std::time::Instant::now();
+        assert!(
+            left > Duration::from_secs(10) && left <= Duration::from_secs(18),
+            "{left:?}"
+        );
+    }
 }

@@ -39,7 +39,7 @@ pub async fn handle(
     event: SqsEvent,
     deadline_ms: Option<u64>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let stop_at = deadline_ms.map(|deadline| stop_before(deadline, SAFETY_MARGIN));
+    let stop_at = deadline_ms.and_then(|deadline| stop_before(deadline, SAFETY_MARGIN));
     let batch = event
         .records
         .into_iter()

@@ -54,7 +54,7 @@ pub async fn handle_until(
     event: Event,
     deadline_ms: Option<u64>,
 ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
-    let stop_at = deadline_ms.map(|deadline| stop_before(deadline, SAFETY_MARGIN));
+    let stop_at = deadline_ms.and_then(|deadline| stop_before(deadline, SAFETY_MARGIN));
     let changes = event
         .records
         .into_iter()
