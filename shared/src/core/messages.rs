@@ -215,7 +215,7 @@ pub fn reason_text(reason: EscalationReason) -> &'static str {
         EscalationReason::NeverContact => "the person is on the *never-contact* list",
         EscalationReason::UnknownInChat => "the person was *not found in Slack*",
         EscalationReason::UnverifiedYes => {
-            "they said yes but are *not enrolled* in two-factor (unverified)"
+            "they said yes, but without a second factor vouched for before this alert (unverified)"
         }
     }
 }

@@ -134,7 +134,7 @@ pub enum EscalationReason {
     NeverContact,
     /// The person is not in the chat workspace.
     UnknownInChat,
-    /// Yes without the second factor the rule requires (not enrolled).
+    /// Yes without the second factor the rule requires: none, or not vouched for before the alert.
     UnverifiedYes,
 }
 
