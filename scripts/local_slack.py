@@ -147,6 +147,9 @@ def deliver(queue_url, port):
         if m["MessageId"] not in failed:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
     print(f"notifier handled {len(got)} work item(s), {len(failed)} to retry")
+    if failed:
+        # Nothing in the local run should fail: say so loudly rather than show a quiet Slack.
+        sys.exit("a work item failed and went back to the queue: nothing in the local run should fail")
 
 
 def post(url, payload):
