@@ -144,7 +144,6 @@ impl Webhook {
                 }
                 Entry::Alert(draft) => {
                     let (alert, raw) = formats::finish(*draft, &self.intake.rules);
-                    let id = alert.id();
                     match self.intake.admit(&alert, raw, via).await {
                         Ok((id, outcome)) => {
                             let mut result = json!({ "index": index, "alert_id": id });
@@ -155,6 +154,7 @@ impl Webhook {
                             result
                         }
                         Err(error) => {
+                            let id = alert.id();
                             tracing::error!(alert_id = %id, error = %error, retryable = error.is_retryable(), "an alert of the batch could not be admitted");
                             failed += 1;
                             retryable |= error.is_retryable();

@@ -146,40 +146,37 @@ impl DynamoSecondFactor {
             .key("user", Self::user_key(user))
     }
 
-    /// Stores a new sealed seed under `condition`; the URI to show, or `None` when the
-    /// condition did not hold.
+    /// Stores a new sealed seed; the URI to show, or `None` when the person's row does not
+    /// allow it. Vouched for (an operator's): only where no seed is stored, active at once.
+    /// Self-service: where there is nothing yet, or a setup whose first code never came (the
+    /// person lost the seed, or the form never opened), never over an enrollment that got
+    /// further or a rejected one.
     async fn store_seed(
         &self,
         user: &str,
         now: DateTime<Utc>,
-        condition: &str,
-        state: EnrollmentState,
         vouched_by: Option<&str>,
     ) -> Result<Option<String>> {
         let (seed, uri) = totp::new_seed(user)?;
         let sealed = self.keys_for(None).await?.seal(user, &seed)?;
         let mut update = self
             .update(user)
-            .condition_expression(condition)
             .expression_attribute_values(":seed", AttributeValue::S(sealed))
-            .expression_attribute_values(":state", AttributeValue::S(state.as_str().into()))
             .expression_attribute_values(":t", AttributeValue::S(iso(now)))
             .expression_attribute_values(":te", AttributeValue::N(now.timestamp().to_string()));
         let set = "SET totp_seed = :seed, totp_state = :state, totp_enrollment_started_at = :t, totp_enrollment_started_at_epoch = :te";
         update = match vouched_by {
             Some(by) => update
+                .condition_expression("attribute_not_exists(totp_seed)")
                 .update_expression(format!("{set}, totp_active_from = :t, totp_active_from_epoch = :te, totp_vouched_by = :by REMOVE totp_last_step"))
+                .expression_attribute_values(":state", AttributeValue::S(EnrollmentState::Active.as_str().into()))
                 .expression_attribute_values(":by", AttributeValue::S(by.to_string())),
-            None => update.update_expression(format!("{set} REMOVE totp_last_step, totp_active_from, totp_active_from_epoch, totp_vouched_by")),
+            None => update
+                .condition_expression("attribute_not_exists(totp_state) OR totp_state IN (:state, :pending)")
+                .update_expression(format!("{set} REMOVE totp_last_step, totp_active_from, totp_active_from_epoch, totp_vouched_by"))
+                .expression_attribute_values(":state", AttributeValue::S(EnrollmentState::Setup.as_str().into()))
+                .expression_attribute_values(":pending", AttributeValue::S("pending".into())),
         };
-        if condition.contains(":setup") {
-            update = update
-                .expression_attribute_values(
-                    ":setup",
-                    AttributeValue::S(EnrollmentState::Setup.as_str().into()),
-                )
-                .expression_attribute_values(":pending", AttributeValue::S("pending".into()));
-        }
         Ok(conditional(update.send().await)?.then_some(uri))
     }
 }
@@ -255,11 +252,7 @@ impl SecondFactor for DynamoSecondFactor {
     }
 
     async fn start_setup(&self, user: &str, now: DateTime<Utc>) -> Result<Option<String>> {
-        // Nothing yet, or a setup whose first code never came (the person lost the seed, or
-        // the form never opened): never over an enrollment that got further, or a rejected one.
-        let condition = "attribute_not_exists(totp_state) OR totp_state IN (:setup, :pending)";
-        self.store_seed(user, now, condition, EnrollmentState::Setup, None)
-            .await
+        self.store_seed(user, now, None).await
     }
 
     async fn confirm_setup(
@@ -319,9 +312,7 @@ impl SecondFactor for DynamoSecondFactor {
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<String>> {
-        let condition = "attribute_not_exists(totp_seed)";
-        self.store_seed(user, now, condition, EnrollmentState::Active, Some(by))
-            .await
+        self.store_seed(user, now, Some(by)).await
     }
 
     async fn decide(
