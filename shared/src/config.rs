@@ -5,6 +5,7 @@
 //!
 //! Every problem is collected and reported at once, each naming the variable or setting.
 
+use crate::adapters::duo::DuoSettings;
 use crate::core::enrollment::Approval;
 use crate::core::identity::IdentityConfig;
 use crate::core::redact::Redactor;
@@ -164,6 +165,9 @@ pub struct ConversationSettings {
     pub max_code_attempts: u32,
     pub max_code_failures_per_hour: u32,
     pub config_path: Option<String>,
+    /// `DUO_API_URL`: send Duo's requests here instead of `https://<host>` (a stand-in in
+    /// tests and local runs; signatures still name the configured host).
+    pub duo_api_url: Option<String>,
 }
 
 impl ConversationSettings {
@@ -186,6 +190,7 @@ impl ConversationSettings {
             max_code_attempts: env.number("MAX_CODE_ATTEMPTS", 5, 1, 20),
             max_code_failures_per_hour: env.number("MAX_CODE_FAILURES_PER_HOUR", 10, 1, 100),
             config_path: env.optional("SECURITYBOT_CONFIG"),
+            duo_api_url: env.optional("DUO_API_URL"),
         };
         env.finish()?;
         Ok(settings)
@@ -319,7 +324,81 @@ struct ConfigFile {
     #[serde(default)]
     pollers: BTreeMap<String, crate::intake::poll::PollSource>,
     #[serde(default)]
-    second_factor: Approval,
+    second_factor: SecondFactorSection,
+}
+
+/// `[second_factor]`: how a Yes is proven, and how a self-service TOTP enrollment is vouched for.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecondFactorSection {
+    #[serde(default)]
+    method: SecondFactorMethod,
+    /// `team_approval` (default) or `cooling_off`.
+    #[serde(default)]
+    approval: Option<String>,
+    #[serde(default)]
+    cooling_off_hours: Option<u32>,
+    /// `[second_factor.duo]`, for `method = "duo"`.
+    #[serde(default)]
+    duo: Option<DuoSettings>,
+}
+
+/// How a Yes is proven.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorMethod {
+    /// A code from an authenticator app, enrolled with the bot (the Home tab).
+    #[default]
+    Totp,
+    /// A Duo push to the phone the person already has.
+    Duo,
+}
+
+impl SecondFactorSection {
+    /// The checked choice: the approval setting, and Duo's settings when Duo is the method.
+    fn read(self, problems: &mut Vec<String>) -> (Approval, Option<DuoSettings>) {
+        let approval = match (self.approval.as_deref(), self.cooling_off_hours) {
+            (None | Some("team_approval"), None) => Approval::TeamApproval,
+            (Some("cooling_off"), hours) => Approval::CoolingOff {
+                cooling_off_hours: hours.unwrap_or(24),
+            },
+            (None | Some("team_approval"), Some(_)) => {
+                problems.push(
+                    "[second_factor] cooling_off_hours applies only with approval = \"cooling_off\""
+                        .into(),
+                );
+                Approval::TeamApproval
+            }
+            (Some(other), _) => {
+                problems.push(format!(
+                    "[second_factor] approval '{other}' is not team_approval or cooling_off"
+                ));
+                Approval::TeamApproval
+            }
+        };
+        let duo = match (self.method, self.duo) {
+            (SecondFactorMethod::Duo, Some(duo)) => {
+                problems.extend(duo.problems());
+                Some(duo)
+            }
+            (SecondFactorMethod::Duo, None) => {
+                problems.push(
+                    "[second_factor] method = \"duo\" needs a [second_factor.duo] section (host, integration_key)"
+                        .into(),
+                );
+                None
+            }
+            (SecondFactorMethod::Totp, Some(_)) => {
+                problems.push(
+                    "[second_factor.duo] is set but method is not \"duo\" (say which you mean)"
+                        .into(),
+                );
+                None
+            }
+            (SecondFactorMethod::Totp, None) => None,
+        };
+        (approval, duo)
+    }
 }
 
 /// The checked contents of the config file.
@@ -333,6 +412,8 @@ pub struct BotConfig {
     pub pollers: BTreeMap<String, crate::intake::poll::PollSource>,
     /// How a self-service enrollment is vouched for (`[second_factor] approval`).
     pub approval: Approval,
+    /// Duo, when a Yes is proven by a Duo push (`[second_factor] method = "duo"`).
+    pub duo: Option<DuoSettings>,
 }
 
 impl BotConfig {
@@ -357,6 +438,7 @@ impl BotConfig {
             rules: file.rules,
         };
         let mut problems = rules.problems();
+        let (approval, duo) = file.second_factor.read(&mut problems);
         for (name, source) in &file.pollers {
             problems.extend(source.problems(name));
         }
@@ -370,7 +452,8 @@ impl BotConfig {
                 rules,
                 sources: file.sources,
                 pollers: file.pollers,
-                approval: file.second_factor,
+                approval,
+                duo,
             }),
             _ => Err(Error::Config(format!("{origin}: {}", problems.join("; ")))),
         }

@@ -1,6 +1,7 @@
 //! Building the adapters from an AWS config, once per cold start. Shared by every function so
 //! each `main` is only: read settings, wire, run.
 
+use crate::adapters::duo::DuoPush;
 use crate::adapters::dynamodb::{
     DynamoAlerts, DynamoCheckpoints, DynamoDirectory, DynamoSecondFactor, DynamoSnoozes,
 };
@@ -10,7 +11,8 @@ use crate::adapters::sqs::SqsWorkQueue;
 use crate::config::{BotConfig, Resources};
 use crate::intake::admit::Intake;
 use crate::ports::{
-    AlertStore, Checkpoints, Clock, Directory, SecondFactor, SecretStore, SnoozeStore, WorkQueue,
+    AlertStore, Checkpoints, Clock, Directory, PushFactor, SecondFactor, SecretStore, SnoozeStore,
+    WorkQueue,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,6 +91,16 @@ impl Adapters {
             self.secrets.clone(),
             max_failures_per_hour,
         ))
+    }
+
+    /// The push second factor, when the config chooses one (`[second_factor] method = "duo"`).
+    pub fn push(&self, bot: &BotConfig, duo_api_url: Option<&str>) -> Option<Arc<dyn PushFactor>> {
+        let duo = bot.duo.clone()?;
+        Some(Arc::new(DuoPush::new(
+            duo,
+            duo_api_url.map(str::to_string),
+            self.secrets.clone(),
+        )))
     }
 
     pub fn checkpoints(&self) -> Arc<dyn Checkpoints> {

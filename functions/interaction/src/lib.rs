@@ -25,6 +25,7 @@ pub fn wire(
             snoozes: adapters.snoozes.clone(),
             chat: adapters.chat(&settings.slack_api_url),
             second_factor: adapters.second_factor(settings.max_code_failures_per_hour),
+            push: adapters.push(&bot, settings.duo_api_url.as_deref()),
             queue: adapters.queue.clone(),
             clock: clock.clone(),
             rules: Arc::new(bot.rules),

@@ -5,6 +5,7 @@
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use securitybot::config::{BotConfig, ConversationSettings};
 use securitybot::conversation::notifier::{Notifier, Received};
+use securitybot::conversation::push::Pushes;
 use securitybot::ports::Clock;
 use securitybot::wiring::{Adapters, stop_before};
 use std::sync::Arc;
@@ -17,15 +18,29 @@ pub fn wire(
     clock: Arc<dyn Clock>,
 ) -> Notifier {
     let adapters = Adapters::new(aws, &settings.resources);
+    let chat = adapters.chat(&settings.slack_api_url);
+    let rules = Arc::new(bot.rules.clone());
+    let pushes = adapters
+        .push(&bot, settings.duo_api_url.as_deref())
+        .map(|push| Pushes {
+            alerts: adapters.alerts.clone(),
+            snoozes: adapters.snoozes.clone(),
+            chat: chat.clone(),
+            push,
+            queue: adapters.queue.clone(),
+            clock: clock.clone(),
+            rules: rules.clone(),
+        });
     Notifier {
         alerts: adapters.alerts.clone(),
         directory: adapters.directory.clone(),
-        chat: adapters.chat(&settings.slack_api_url),
+        chat,
         queue: adapters.queue.clone(),
         checkpoints: adapters.checkpoints(),
         clock,
-        rules: Arc::new(bot.rules),
+        rules,
         security_channel: settings.security_channel.clone(),
+        pushes,
     }
 }
 

@@ -3,20 +3,22 @@
 //! Every change is a conditional transition, so a double click or a chat platform's retry
 //! finds the alert already moved and does nothing more.
 
+use super::outcome::{Escalation, Outcome, VerifiedYes};
 use crate::core::enrollment::{Approval, NotVouched, vouches_for};
 use crate::core::interaction::{Interaction, Reply};
 use crate::core::messages::{self, Answered, ButtonAction};
 use crate::core::record::AlertRecord;
-use crate::core::rules::{RuleBook, RuleSettings};
-use crate::core::snooze::{Snooze, SnoozeScope, snooze_choices};
+use crate::core::rules::RuleBook;
+use crate::core::snooze::snooze_choices;
 use crate::core::state::{EscalationReason, Status};
 use crate::core::transition::{Changes, Transition};
-use crate::core::work::{Action, HANDOFF_RECHECK, WorkItem};
+use crate::core::work::{Action, WorkItem};
 use crate::error::Result;
 use crate::ports::{
-    AlertStore, AnswerForm, Chat, Clock, SecondFactor, SnoozeStore, Verification, WorkQueue,
+    AlertStore, AnswerForm, Chat, Clock, PushFactor, SecondFactor, SnoozeStore, Verification,
+    WorkQueue,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 pub struct Answers {
@@ -24,6 +26,9 @@ pub struct Answers {
     pub snoozes: Arc<dyn SnoozeStore>,
     pub chat: Arc<dyn Chat>,
     pub second_factor: Arc<dyn SecondFactor>,
+    /// When set, a Yes is proven by a push to the person's phone (Duo) instead of a code: the
+    /// form asks only for the explanation, and the push is sent and watched on the work queue.
+    pub push: Option<Arc<dyn PushFactor>>,
     pub queue: Arc<dyn WorkQueue>,
     pub clock: Arc<dyn Clock>,
     pub rules: Arc<RuleBook>,
@@ -197,7 +202,10 @@ impl Answers {
             return Ok(Reply::Done);
         }
         let settings = self.rules.settings_for(&record.alert.rule);
+        // With a push factor the provider vouches for the person: it is asked when the push
+        // is sent (off this request, which Slack gives 3 seconds).
         if settings.require_second_factor
+            && self.push.is_none()
             && let Err(unverified) = self.vouched_for(&record).await?
         {
             // Never a silent pass and never a snooze: the team hears of an unverified yes.
@@ -209,7 +217,8 @@ impl Answers {
         let form = AnswerForm {
             alert_id: record.id.clone(),
             title: record.alert.title.clone(),
-            needs_code: settings.require_second_factor,
+            needs_code: settings.require_second_factor && self.push.is_none(),
+            push_follows: settings.require_second_factor && self.push.is_some(),
             snooze_choices: snooze_choices(settings.snooze_max_minutes),
         };
         // The trigger expires in 3 seconds: open the form first, record the answer after.
@@ -237,20 +246,40 @@ impl Answers {
         chat_user: &str,
         form: YesForm,
     ) -> Result<Reply> {
+        let settings = self.rules.settings_for(&record.alert.rule);
+        let pushing = settings.require_second_factor && self.push.is_some();
+        if pushing && record.status == Status::AwaitingPush && record.push.is_none() {
+            // Submitted again before the push went out: its work item may have been lost.
+            self.queue
+                .send(&WorkItem::new(Action::Push, record.id.clone()))
+                .await?;
+            return Ok(Reply::Done);
+        }
         if record.status != Status::AwaitingSecondFactor {
             return Ok(Reply::Done);
         }
         if form.explanation.is_empty() {
             return Ok(form_error("explanation", messages::EXPLANATION_NEEDED));
         }
-        let settings = self.rules.settings_for(&record.alert.rule);
+        if pushing {
+            return self.push_follows(record, chat_user, form).await;
+        }
         let now = self.clock.now();
         if settings.require_second_factor
             && let CodeCheck::Stop(reply) = self.check_code(&record, chat_user, &form, now).await?
         {
             return Ok(reply);
         }
-        self.confirm(record, chat_user, form, &settings, now).await
+        let yes = VerifiedYes {
+            actor: format!("chat:{chat_user}"),
+            note: "confirmed with a verified yes",
+            explanation: Some(form.explanation),
+            snooze_minutes: form.snooze_minutes.unwrap_or(0),
+        };
+        self.outcome()
+            .confirm(&record, &[Status::AwaitingSecondFactor], yes, &settings)
+            .await?;
+        Ok(Reply::Done)
     }
 
     /// Whether the person's enrollment vouches for a Yes to this alert; if not, the escalation
@@ -270,6 +299,59 @@ impl Answers {
             vouches_for(enrollment.as_ref(), record.received_at, self.clock.now())
                 .map_err(|not| Escalation::unverified(not, told)),
         )
+    }
+
+    /// A Yes whose proof is a push: the explanation and snooze choice are stored with the
+    /// move to `awaiting_push`, and the work queue sends the push and watches it
+    /// ([`super::push`]). Each push takes one of the alert's attempts first, so pressing Yes
+    /// again after an expired push cannot push without end.
+    async fn push_follows(
+        &self,
+        record: AlertRecord,
+        chat_user: &str,
+        form: YesForm,
+    ) -> Result<Reply> {
+        if self
+            .alerts
+            .reserve_code_attempt(&record.id, self.max_code_attempts)
+            .await?
+            .is_none()
+        {
+            tracing::warn!(alert_id = %record.id, "push attempts used up; escalating");
+            let failed = Escalation::by_person(
+                EscalationReason::SecondFactorFailed,
+                Answered::SecondFactorFailed,
+            )
+            .because("pushes sent and not approved, as many times as allowed")
+            .explained(&form.explanation);
+            self.escalate(record, chat_user, failed, &[Status::AwaitingSecondFactor])
+                .await?;
+            return Ok(Reply::Done);
+        }
+        let transition = Transition::new(
+            &[Status::AwaitingSecondFactor],
+            Status::AwaitingPush,
+            self.clock.now(),
+            format!("chat:{chat_user}"),
+            "explained the yes; a push follows",
+        )
+        .with(Changes {
+            explanation: Some(form.explanation),
+            snooze_minutes: Some(form.snooze_minutes.unwrap_or(0)),
+            clear_push: true,
+            ..Changes::default()
+        });
+        if self
+            .alerts
+            .transition(&record.id, &transition)
+            .await?
+            .is_some()
+        {
+            self.queue
+                .send(&WorkItem::new(Action::Push, record.id.clone()))
+                .await?;
+        }
+        Ok(Reply::Done)
     }
 
     /// Verifies the code of a Yes. Each code first reserves an attempt on the alert (and, in
@@ -338,59 +420,17 @@ impl Answers {
         }
     }
 
-    /// A verified Yes: confirmed, snoozed if they chose to, and their question updated.
-    async fn confirm(
-        &self,
-        record: AlertRecord,
-        chat_user: &str,
-        form: YesForm,
-        settings: &RuleSettings,
-        now: DateTime<Utc>,
-    ) -> Result<Reply> {
-        let minutes = form
-            .snooze_minutes
-            .unwrap_or(0)
-            .min(settings.snooze_max_minutes);
-        let snoozed_until = (minutes > 0).then(|| now + Duration::minutes(minutes.into()));
-        let transition = Transition::new(
-            &[Status::AwaitingSecondFactor],
-            Status::Confirmed,
-            now,
-            format!("chat:{chat_user}"),
-            "confirmed with a verified yes",
-        )
-        .with(Changes {
-            explanation: Some(form.explanation),
-            due_at: Some(None),
-            ..Changes::default()
-        });
-        let Some(confirmed) = self.alerts.transition(&record.id, &transition).await? else {
-            return Ok(Reply::Done);
-        };
-        let user = confirmed.user.clone().unwrap_or_default();
-        if let (Some(until), Some(scope)) = (
-            snoozed_until,
-            SnoozeScope::of(&confirmed.alert, &user, &settings.snooze_scope),
-        ) {
-            self.snoozes
-                .put(&Snooze {
-                    scope,
-                    confirmed_alert: confirmed.id.clone(),
-                    created_at: now,
-                    expires_at: until,
-                })
-                .await?;
+    /// The ports a Yes's ending needs (see [`Outcome`]).
+    fn outcome(&self) -> Outcome<'_> {
+        Outcome {
+            alerts: &*self.alerts,
+            snoozes: &*self.snoozes,
+            chat: &*self.chat,
+            queue: &*self.queue,
+            clock: &*self.clock,
         }
-        if let Some(at) = &confirmed.ask_message {
-            let answered = messages::answered(&confirmed, Answered::Confirmed { snoozed_until });
-            self.chat.update(at, &answered).await?;
-        }
-        tracing::info!(alert_id = %confirmed.id, snoozed_minutes = minutes, "confirmed");
-        Ok(Reply::Done)
     }
 
-    /// Moves the alert to the team, tells the person kindly, and queues the team post. If the
-    /// move already happened (a retry), makes sure the post is still queued.
     async fn escalate(
         &self,
         record: AlertRecord,
@@ -398,46 +438,9 @@ impl Answers {
         why: Escalation,
         from: &[Status],
     ) -> Result<()> {
-        let transition = Transition::new(
-            from,
-            Status::Escalated,
-            self.clock.now(),
-            format!("chat:{chat_user}"),
-            format!("escalated: {}", why.reason),
-        )
-        .with(Changes {
-            escalation_reason: Some(why.reason),
-            escalation_detail: why.detail,
-            explanation: why.explanation,
-            // The team post is owed until it is recorded: the sweep re-queues it if it is lost.
-            due_at: Some(Some(self.clock.now() + HANDOFF_RECHECK)),
-            ..Changes::default()
-        });
-        match self.alerts.transition(&record.id, &transition).await? {
-            Some(escalated) => {
-                self.queue
-                    .send(&WorkItem::new(Action::Escalate, escalated.id.clone()))
-                    .await?;
-                // Best effort: the team has it; a DM that cannot be updated (deleted, say)
-                // must not turn the person's answer into an error.
-                if let Some(at) = &escalated.ask_message
-                    && let Err(e) = self
-                        .chat
-                        .update(at, &messages::answered(&escalated, why.told))
-                        .await
-                {
-                    tracing::warn!(alert_id = %escalated.id, error = %e, "could not update the person's question");
-                }
-                tracing::info!(alert_id = %escalated.id, reason = %why.reason, "escalated by the person's answer");
-            }
-            None if record.status == Status::Escalated && record.escalation_message.is_none() => {
-                self.queue
-                    .send(&WorkItem::new(Action::Escalate, record.id.clone()))
-                    .await?;
-            }
-            None => {}
-        }
-        Ok(())
+        self.outcome()
+            .escalate(&record, format!("chat:{chat_user}"), why, from)
+            .await
     }
 
     async fn team_acted(
@@ -476,37 +479,5 @@ impl Answers {
                 .await?;
         }
         Ok(Reply::Done)
-    }
-}
-
-/// Why the person's answer sends an alert to the team, and what they are told.
-struct Escalation {
-    reason: EscalationReason,
-    told: Answered,
-    explanation: Option<String>,
-    /// Words for the team post.
-    detail: Option<String>,
-}
-
-impl Escalation {
-    fn by_person(reason: EscalationReason, told: Answered) -> Self {
-        Escalation {
-            reason,
-            told,
-            explanation: None,
-            detail: None,
-        }
-    }
-
-    fn unverified(not: NotVouched, told: Answered) -> Self {
-        Escalation {
-            detail: Some(not.detail),
-            ..Escalation::by_person(not.reason, told)
-        }
-    }
-
-    fn explained(mut self, explanation: &str) -> Self {
-        self.explanation = Some(explanation.to_string());
-        self
     }
 }

@@ -62,6 +62,7 @@ impl Deadlines {
             Status::Asked,
             Status::Reminded,
             Status::AwaitingSecondFactor,
+            Status::AwaitingPush,
             Status::Received,
             Status::Unroutable,
             Status::Escalated,
@@ -127,7 +128,7 @@ impl Deadlines {
                     .await?;
                 Ok(Done::Reminded)
             }
-            Status::Reminded | Status::AwaitingSecondFactor => {
+            Status::Reminded | Status::AwaitingSecondFactor | Status::AwaitingPush => {
                 Ok(done(self.escalate(id, &[status]).await?, Done::Escalated))
             }
             _ => {

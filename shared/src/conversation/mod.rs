@@ -8,6 +8,8 @@ pub mod deadlines;
 pub mod endpoint;
 mod enrollment;
 pub mod notifier;
+mod outcome;
+pub mod push;
 
 #[cfg(test)]
 mod tests;

@@ -49,6 +49,8 @@ pub struct Notifier {
     pub rules: Arc<RuleBook>,
     /// Where escalations go.
     pub security_channel: String,
+    /// Sends and watches the pushes that prove a Yes, when the second factor is a push.
+    pub pushes: Option<super::push::Pushes>,
 }
 
 impl Notifier {
@@ -126,6 +128,14 @@ impl Notifier {
             Action::Ask => self.ask(record).await,
             Action::Escalate => self.escalate(record).await,
             Action::Remind => self.remind(record).await,
+            Action::Push => match &self.pushes {
+                Some(pushes) => pushes.handle(record).await,
+                // Configured away while the item waited: the deadline escalates the alert.
+                None => Err(Error::Invalid(format!(
+                    "a push for {} but no push second factor is configured",
+                    record.id
+                ))),
+            },
         }
     }
 

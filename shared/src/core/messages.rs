@@ -168,6 +168,27 @@ pub fn ask(record: &AlertRecord, one_more: bool, deadline: DateTime<Utc>) -> Mes
     }
 }
 
+/// In the question's thread, once a push is on its way to the person's phone.
+pub fn push_sent() -> Message {
+    note_in_thread(
+        "Thanks! I've sent a push to your phone. :iphone: Approve it there and we're done.",
+    )
+}
+
+/// In the question's thread, when a push expired unanswered (the question stays open).
+pub fn push_expired() -> Message {
+    note_in_thread(
+        "That push expired before it was approved. No problem: press *Yes, that was me* again and I'll send a fresh one.",
+    )
+}
+
+fn note_in_thread(say: &str) -> Message {
+    Message {
+        summary: say.to_string(),
+        blocks: vec![Block::Say(say.to_string())],
+    }
+}
+
 /// The DM after an answer: buttons gone, a thank-you and what happens next.
 pub fn answered(record: &AlertRecord, outcome: Answered) -> Message {
     let say = match outcome {
@@ -182,6 +203,8 @@ pub fn answered(record: &AlertRecord, outcome: Answered) -> Message {
         Answered::NotYetVouched => "Thanks! Your two-factor isn't approved yet (or became active after this alert came in), so I can't verify this answer. I've passed it to the security team, marked as an unverified yes; they may just check in. :slightly_smiling_face:".to_string(),
         Answered::TimedOut => "We didn't hear back in time, so we've passed this to the security team, just to be safe. :slightly_smiling_face: If it was you, no worries: they may just check in.".to_string(),
         Answered::AwaitingCode => "Thanks! Just the code from your authenticator app and we're done. :iphone:".to_string(),
+        Answered::PushDenied => "Thanks. Your phone said no to that push, so we've passed this to the security team right away. :lock: If that was a slip of the thumb, no worries: they'll just check in.".to_string(),
+        Answered::NoPush => "Thanks! I couldn't send a push to your phone (your second factor doesn't know you yet, or has no device that takes pushes), so I can't verify this answer. I've passed it to the security team, marked as an unverified yes; they may just check in. :slightly_smiling_face:".to_string(),
     };
     let mut blocks = vec![Block::Say(say)];
     blocks.push(facts(record));
@@ -202,6 +225,10 @@ pub enum Answered {
     /// Enrolled, but not vouched for before this alert came in.
     NotYetVouched,
     AwaitingCode,
+    /// The push was denied (or reported as fraud) on their phone.
+    PushDenied,
+    /// No push could be sent to them (unknown to the push provider, no device for it).
+    NoPush,
     /// No answer by the deadline.
     TimedOut,
 }
@@ -210,6 +237,9 @@ pub fn reason_text(reason: EscalationReason) -> &'static str {
     match reason {
         EscalationReason::Denied => "they said it *wasn't them*",
         EscalationReason::SecondFactorFailed => "they answered yes but *failed the second factor*",
+        EscalationReason::SecondFactorDenied => {
+            "they answered yes, then *denied the push* on their phone"
+        }
         EscalationReason::NoAnswer => "they *did not answer* before the deadline",
         EscalationReason::UnmappableUser => "the alert names *nobody we could identify*",
         EscalationReason::NeverContact => "the person is on the *never-contact* list",

@@ -41,8 +41,21 @@ pub struct AlertRecord {
     pub escalation_message: Option<ChatRef>,
     /// What the person wrote when answering.
     pub explanation: Option<String>,
-    /// Second-factor attempts reserved for this alert (each code checked takes one first).
+    /// Second-factor attempts reserved for this alert (each code checked, or push sent, takes
+    /// one first).
     pub code_attempts: u32,
+    /// With a Yes that waits for a push: the snooze the person chose in the form, in minutes.
+    pub snooze_minutes: Option<u32>,
+    /// The push sent for the Yes, while it waits on the person's phone.
+    pub push: Option<PushSent>,
+}
+
+/// A push to the person's phone, as the push provider knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushSent {
+    /// The provider's transaction id, to ask what became of it.
+    pub id: String,
+    pub at: DateTime<Utc>,
 }
 
 /// Where a chat message is, so it can be updated later.
@@ -84,6 +97,8 @@ impl AlertRecord {
             escalation_message: None,
             explanation: None,
             code_attempts: 0,
+            snooze_minutes: None,
+            push: None,
         }
     }
 

@@ -65,6 +65,9 @@ pub struct Secrets {
     /// The id of the key new seeds are sealed under (default: `default`, the single key).
     #[serde(default)]
     pub seed_encryption_current: Option<String>,
+    /// Duo's secret key for the Auth API application (`[second_factor] method = "duo"`).
+    #[serde(default)]
+    pub duo_secret_key: Option<SecretString>,
     /// Splunk HEC token, for write-back to Splunk.
     #[serde(default)]
     pub writeback_hec_token: Option<SecretString>,

@@ -18,6 +18,9 @@ pub enum Status {
     Reminded,
     /// The person said Yes; waiting for their second factor.
     AwaitingSecondFactor,
+    /// The person explained their Yes; a push is on its way to their phone, or waiting there
+    /// to be approved (push second factors such as Duo).
+    AwaitingPush,
     /// Yes, verified. Final.
     Confirmed,
     /// Covered by an earlier verified Yes in the same scope. Final.
@@ -41,6 +44,7 @@ impl Status {
             Status::Asked => "asked",
             Status::Reminded => "reminded",
             Status::AwaitingSecondFactor => "awaiting_second_factor",
+            Status::AwaitingPush => "awaiting_push",
             Status::Confirmed => "confirmed",
             Status::Snoozed => "snoozed",
             Status::Unroutable => "unroutable",
@@ -57,6 +61,7 @@ impl Status {
         Status::Asked,
         Status::Reminded,
         Status::AwaitingSecondFactor,
+        Status::AwaitingPush,
     ];
     /// Asked and not answered yet: a Yes or No click may still move it.
     pub const UNANSWERED: &'static [Status] = &[Status::Asked, Status::Reminded];
@@ -92,7 +97,9 @@ impl Status {
             (Received, Asked | Unroutable | Escalated)
                 | (Asked, Reminded | AwaitingSecondFactor | Escalated)
                 | (Reminded, AwaitingSecondFactor | Escalated)
-                | (AwaitingSecondFactor, Confirmed | Escalated)
+                | (AwaitingSecondFactor, AwaitingPush | Confirmed | Escalated)
+                // An expired push goes back: the person may press Yes for another.
+                | (AwaitingPush, AwaitingSecondFactor | Confirmed | Escalated)
                 | (Unroutable, Escalated)
                 | (Escalated, Acknowledged | ResolvedBenign | Incident)
                 | (Acknowledged, ResolvedBenign | Incident)
@@ -124,8 +131,10 @@ impl FromStr for Status {
 pub enum EscalationReason {
     /// The person said it was not them.
     Denied,
-    /// Too many wrong second-factor codes.
+    /// Too many wrong second-factor codes (or pushes).
     SecondFactorFailed,
+    /// The person's phone said no: they denied the push (or reported it as fraud).
+    SecondFactorDenied,
     /// Silence past the rule's deadline.
     NoAnswer,
     /// The source named nobody we can map to a person.
@@ -143,6 +152,7 @@ impl EscalationReason {
         match self {
             EscalationReason::Denied => "denied",
             EscalationReason::SecondFactorFailed => "second_factor_failed",
+            EscalationReason::SecondFactorDenied => "second_factor_denied",
             EscalationReason::NoAnswer => "no_answer",
             EscalationReason::UnmappableUser => "unmappable_user",
             EscalationReason::NeverContact => "never_contact",
@@ -178,6 +188,8 @@ mod tests {
         assert!(Received.can_become(Asked));
         assert!(Asked.can_become(AwaitingSecondFactor));
         assert!(AwaitingSecondFactor.can_become(Confirmed));
+        assert!(AwaitingSecondFactor.can_become(AwaitingPush));
+        assert!(AwaitingPush.can_become(Confirmed));
         assert!(Asked.can_become(Reminded));
         assert!(Reminded.can_become(Escalated));
         assert!(Escalated.can_become(Acknowledged));
@@ -191,13 +203,23 @@ mod tests {
             assert!(!Snoozed.can_become(next));
         }
         assert!(!Asked.can_become(Confirmed), "a click alone never confirms");
+        assert!(
+            !Asked.can_become(AwaitingPush),
+            "no push before the Yes form"
+        );
         assert!(!Received.can_become(Received));
         assert!(!Reminded.can_become(Reminded), "one reminder only");
     }
 
     #[test]
     fn status_names_round_trip() {
-        for s in [Received, AwaitingSecondFactor, ResolvedBenign, Incident] {
+        for s in [
+            Received,
+            AwaitingSecondFactor,
+            AwaitingPush,
+            ResolvedBenign,
+            Incident,
+        ] {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str(), "serde's name");
             assert_eq!(s.as_str().parse::<Status>(), Ok(s));
         }

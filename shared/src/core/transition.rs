@@ -17,6 +17,10 @@ pub struct Changes {
     pub chat_user: Option<String>,
     pub ask_message: Option<ChatRef>,
     pub escalation_message: Option<ChatRef>,
+    /// The snooze chosen with a Yes that waits for a push.
+    pub snooze_minutes: Option<u32>,
+    /// Forgets the push sent for the Yes (it expired; another may be sent).
+    pub clear_push: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -23,6 +23,8 @@ pub enum ClaimKind {
     Reminder,
     /// The write-back of one status to the SIEM.
     Writeback(Status),
+    /// The push proving a Yes, from sending it until it is recorded on the alert.
+    Push,
 }
 
 impl ClaimKind {
@@ -33,6 +35,7 @@ impl ClaimKind {
             ClaimKind::Escalation => "escalation".into(),
             ClaimKind::Reminder => "reminder".into(),
             ClaimKind::Writeback(status) => format!("writeback_{status}"),
+            ClaimKind::Push => "push".into(),
         }
     }
 
@@ -59,6 +62,8 @@ pub enum Action {
     Escalate,
     /// Nudge the person, once, before the deadline.
     Remind,
+    /// Send the push proving a Yes, or see what became of it (push second factors).
+    Push,
 }
 
 impl Action {

@@ -10,7 +10,7 @@ use crate::core::enrollment::Enrollment;
 use crate::core::interaction::{Inbound, Reply};
 use crate::core::messages::Message;
 use crate::core::poll::Window;
-use crate::core::record::{AlertRecord, ChatRef};
+use crate::core::record::{AlertRecord, ChatRef, PushSent};
 use crate::core::secrets::Secrets;
 use crate::core::snooze::Snooze;
 use crate::core::state::Status;
@@ -68,6 +68,9 @@ pub trait AlertStore: Send + Sync {
     /// Alerts in `status` whose `due_at` has come (oldest first, at most `limit`), from the
     /// status/due index: the scheduler never scans the table.
     async fn due(&self, status: Status, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertId>>;
+    /// Records the push sent for a Yes, once: false when the alert is no longer awaiting a
+    /// push or one was recorded already (another delivery sent it).
+    async fn record_push(&self, id: &AlertId, push: &PushSent) -> Result<bool>;
     /// Counts one more run in which the sweep failed for good on this alert; the new count.
     async fn note_failure(&self, id: &AlertId) -> Result<u32>;
     /// Takes the alert out of the sweep (nothing due any more); an operator handles it.
@@ -187,6 +190,8 @@ pub struct AnswerForm {
     pub alert_id: AlertId,
     pub title: String,
     pub needs_code: bool,
+    /// The proof is a push sent once the form is submitted (the form says so).
+    pub push_follows: bool,
     /// Snooze lengths to offer, in minutes (empty: no snooze choice).
     pub snooze_choices: Vec<u32>,
 }
@@ -265,6 +270,52 @@ pub trait SecondFactor: Send + Sync {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<Vec<String>>;
+}
+
+/// Whether a person can be sent a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushReady {
+    Ready,
+    /// No push can prove this person (unknown to the provider, not enrolled there, no device
+    /// that takes pushes, or a bypass that proves nothing); why, in words for the team.
+    Unavailable(String),
+}
+
+/// What became of a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Still on the phone, unanswered.
+    Waiting,
+    Approved,
+    /// The person pressed Deny.
+    Denied,
+    /// The person reported the push as fraudulent.
+    ReportedFraud,
+    /// Nobody answered in the provider's time.
+    Expired,
+    /// Refused by the provider itself, not by the person (locked out, a policy); its words.
+    Refused(String),
+}
+
+/// What the push shows on the phone, so the person knows what they approve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushPrompt {
+    pub alert_id: AlertId,
+    pub title: String,
+}
+
+/// A second factor proven by approving a push on a device the person already has (Duo today;
+/// Okta Verify would be one more adapter: its factor list says whether a push is possible,
+/// a verify call starts one, and its transaction poll says what became of it). The provider
+/// owns enrollment, so what counts as enrolled is the provider's word at the time of the Yes.
+/// Sending and asking never wait for the person: the waiting happens on the work queue.
+#[async_trait]
+pub trait PushFactor: Send + Sync {
+    async fn ready(&self, user: &str) -> Result<PushReady>;
+    /// Sends a push; the provider's id for it.
+    async fn push(&self, user: &str, prompt: &PushPrompt) -> Result<String>;
+    /// Asks, without waiting for the person, what became of a push.
+    async fn outcome(&self, push_id: &str) -> Result<PushOutcome>;
 }
 
 /// Whether a once-only job (a rollup post, a poller run) may go ahead.

@@ -3,7 +3,7 @@
 use super::item::{ItemBuilder, ItemReader, conditional, iso};
 use crate::adapters::aws_error;
 use crate::core::alert::{Alert, AlertId};
-use crate::core::record::{AlertRecord, ChatRef};
+use crate::core::record::{AlertRecord, ChatRef, PushSent};
 use crate::core::state::Status;
 use crate::core::state::{AuditEntry, EscalationReason};
 use crate::core::transition::Transition;
@@ -250,6 +250,23 @@ impl AlertStore for DynamoAlerts {
         Ok(())
     }
 
+    async fn record_push(&self, id: &AlertId, push: &PushSent) -> Result<bool> {
+        let result = self
+            .update(id)
+            .update_expression("SET push_id = :id, push_at = :at")
+            .condition_expression("#status = :awaiting AND attribute_not_exists(push_id)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":id", AttributeValue::S(push.id.clone()))
+            .expression_attribute_values(":at", AttributeValue::S(iso(push.at)))
+            .expression_attribute_values(
+                ":awaiting",
+                AttributeValue::S(Status::AwaitingPush.as_str().into()),
+            )
+            .send()
+            .await;
+        conditional(result)
+    }
+
     async fn reserve_code_attempt(&self, id: &AlertId, max: u32) -> Result<Option<u32>> {
         let result = self
             .update(id)
@@ -422,6 +439,9 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
         r.escalation_message.as_ref(),
         r.explanation.as_deref(),
     )
+    .opt_s("push_id", r.push.as_ref().map(|p| p.id.as_str()))
+    .opt_s("push_at", r.push.as_ref().map(|p| iso(p.at)))
+    .opt_n("snooze_minutes", r.snooze_minutes)
     .build();
     // As a transition to escalated would set them (see `transition`).
     let since = r
@@ -495,6 +515,10 @@ fn transition_fields(t: &Transition) -> (HashMap<String, AttributeValue>, Vec<&'
         c.escalation_message.as_ref(),
         c.explanation.as_deref(),
     );
+    sets = sets.opt_n("snooze_minutes", c.snooze_minutes);
+    if c.clear_push {
+        removes.extend(["push_id", "push_at"]);
+    }
     match c.due_at {
         Some(Some(at)) => sets = sets.time("due_at", at),
         Some(None) => removes.extend(["due_at", "due_at_epoch"]),
@@ -624,6 +648,14 @@ pub fn from_item(item: &HashMap<String, AttributeValue>) -> Result<AlertRecord> 
         escalation_message: chat_ref(&r, "escalation"),
         explanation: r.opt_s("explanation"),
         code_attempts: r.number("code_attempts").unwrap_or(0) as u32,
+        snooze_minutes: r.number("snooze_minutes").map(|n| n as u32),
+        push: match (r.opt_s("push_id"), r.opt_s("push_at")) {
+            (Some(id), Some(_)) => Some(PushSent {
+                id,
+                at: r.time("push_at")?,
+            }),
+            _ => None,
+        },
     })
 }
 

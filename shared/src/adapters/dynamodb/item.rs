@@ -37,6 +37,14 @@ impl ItemBuilder {
         }
     }
 
+    pub fn opt_n(mut self, name: &str, value: Option<impl ToString>) -> Self {
+        if let Some(v) = value {
+            self.0
+                .insert(name.to_string(), AttributeValue::N(v.to_string()));
+        }
+        self
+    }
+
     /// A time as `name` (ISO-8601) and `name_epoch` (seconds).
     pub fn time(mut self, name: &str, at: DateTime<Utc>) -> Self {
         self.0.insert(name.to_string(), AttributeValue::S(iso(at)));

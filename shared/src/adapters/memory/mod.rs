@@ -12,7 +12,7 @@ pub use second_factor::{MemorySecondFactor, setup_code};
 
 use crate::core::alert::{Alert, AlertId};
 use crate::core::answer_event::AnswerEvent;
-use crate::core::record::{AlertRecord, ChatRef};
+use crate::core::record::{AlertRecord, ChatRef, PushSent};
 use crate::core::secrets::Secrets;
 use crate::core::snooze::Snooze;
 use crate::core::state::{AuditEntry, EscalationReason, Status};
@@ -137,6 +137,10 @@ impl AlertStore for MemoryAlerts {
         r.chat_user = c.chat_user.or(r.chat_user.take());
         r.ask_message = c.ask_message.or(r.ask_message.take());
         r.escalation_message = c.escalation_message.or(r.escalation_message.take());
+        r.snooze_minutes = c.snooze_minutes.or(r.snooze_minutes);
+        if c.clear_push {
+            r.push = None;
+        }
         Ok(Some(r.clone()))
     }
 
@@ -177,6 +181,18 @@ impl AlertStore for MemoryAlerts {
             Some(r) if r.escalation_message.is_none() => {
                 r.escalation_message = Some(message.clone());
                 r.due_at = None;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn record_push(&self, id: &AlertId, push: &PushSent) -> Result<bool> {
+        self.check_poison(id)?;
+        let mut map = self.0.lock().unwrap();
+        match map.get_mut(id) {
+            Some(r) if r.status == Status::AwaitingPush && r.push.is_none() => {
+                r.push = Some(push.clone());
                 Ok(true)
             }
             _ => Ok(false),

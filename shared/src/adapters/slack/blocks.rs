@@ -166,6 +166,10 @@ pub fn answer_form(form: &AnswerForm) -> Value {
             "element": { "type": "plain_text_input", "action_id": "value", "min_length": 6, "max_length": 6 }
         }));
     }
+    if form.push_follows {
+        blocks.push(json!({ "type": "context", "elements": [mrkdwn(
+            ":iphone: When you press Confirm, I'll send a push to your phone: approve it there and we're done.".into())] }));
+    }
     if !form.snooze_choices.is_empty() {
         let options: Vec<Value> = form
             .snooze_choices
@@ -335,6 +339,7 @@ mod tests {
             alert_id: AlertId::from_stored("al_1"),
             title: "t".into(),
             needs_code: true,
+            push_follows: false,
             snooze_choices: vec![60, 240, 1440],
         };
         let view = answer_form(&form);
@@ -353,5 +358,19 @@ mod tests {
             ..form
         });
         assert_eq!(no_code["blocks"].as_array().unwrap().len(), 2);
+        let push = answer_form(&AnswerForm {
+            needs_code: false,
+            push_follows: true,
+            snooze_choices: vec![],
+            alert_id: AlertId::from_stored("al_1"),
+            title: "t".into(),
+        });
+        let blocks = push["blocks"].as_array().unwrap();
+        assert_eq!(
+            blocks.len(),
+            3,
+            "explanation and a note about the push; no code"
+        );
+        assert!(blocks[2].to_string().contains("push to your phone"));
     }
 }

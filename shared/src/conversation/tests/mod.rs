@@ -70,6 +70,7 @@ impl World {
             snoozes: self.snoozes.clone(),
             chat: self.chat.clone(),
             second_factor: self.second_factor.clone(),
+            push: None,
             queue: self.queue.clone(),
             clock: self.clock.clone(),
             rules: Arc::new(self.bot.rules.clone()),
@@ -90,6 +91,7 @@ impl World {
             clock: self.clock.clone(),
             rules: Arc::new(self.bot.rules.clone()),
             security_channel: CHANNEL.into(),
+            pushes: None,
         }
     }
 

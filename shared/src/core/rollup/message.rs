@@ -178,6 +178,7 @@ fn short_reason(reason: EscalationReason) -> &'static str {
     match reason {
         EscalationReason::Denied => "said it wasn't them",
         EscalationReason::SecondFactorFailed => "failed 2FA",
+        EscalationReason::SecondFactorDenied => "denied the push",
         EscalationReason::NoAnswer => "no answer",
         EscalationReason::UnmappableUser => "unknown person",
         EscalationReason::NeverContact => "never-contact",

@@ -39,10 +39,15 @@ impl Outcome {
             (Status::Confirmed, _) => Outcome::Confirmed,
             (Status::Snoozed, _) => Outcome::Snoozed,
             (
-                Status::Received | Status::Asked | Status::Reminded | Status::AwaitingSecondFactor,
+                Status::Received
+                | Status::Asked
+                | Status::Reminded
+                | Status::AwaitingSecondFactor
+                | Status::AwaitingPush,
                 _,
             ) => Outcome::Waiting,
-            (_, Some(R::Denied)) => Outcome::Denied,
+            // A denied push is the person saying no, on the device that proves who they are.
+            (_, Some(R::Denied | R::SecondFactorDenied)) => Outcome::Denied,
             (_, Some(R::NoAnswer)) => Outcome::NoAnswer,
             (_, Some(R::SecondFactorFailed | R::UnverifiedYes)) => Outcome::SecondFactorFailed,
             _ => Outcome::StraightToTeam,
@@ -53,7 +58,7 @@ impl Outcome {
         match self {
             Outcome::Confirmed => "Confirmed (verified Yes)",
             Outcome::Snoozed => "Snoozed repeats",
-            Outcome::Denied => "Denied (said No)",
+            Outcome::Denied => "Denied (said No, or denied the push)",
             Outcome::NoAnswer => "No answer by the deadline",
             Outcome::SecondFactorFailed => "Failed or missing 2FA",
             Outcome::StraightToTeam => "Straight to the team",
