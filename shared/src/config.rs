@@ -474,6 +474,52 @@ mod tests {
     }
 
     #[test]
+    fn the_second_factor_section_is_read_and_checked() {
+        let parse = |section: &str| BotConfig::parse(section, "test.toml");
+        let default = parse("").unwrap();
+        assert_eq!(
+            (default.approval, default.duo),
+            (Approval::TeamApproval, None)
+        );
+        let cooling = parse("[second_factor]\napproval = \"cooling_off\"\n").unwrap();
+        assert_eq!(
+            cooling.approval,
+            Approval::CoolingOff {
+                cooling_off_hours: 24
+            }
+        );
+        let duo = parse(
+            "[second_factor]\nmethod = \"duo\"\n[second_factor.duo]\nhost = \"api-1234abcd.duosecurity.com\"\nintegration_key = \"DIWJ8X6AEYOR5OMC6TQ1\"\nusername = \"local_part\"\n",
+        )
+        .unwrap();
+        let duo = duo.duo.unwrap();
+        assert_eq!(duo.host, "api-1234abcd.duosecurity.com");
+        assert_eq!(duo.username, crate::adapters::duo::DuoUsername::LocalPart);
+        for (text, says) in [
+            (
+                "[second_factor]\nmethod = \"duo\"\n",
+                "needs a [second_factor.duo]",
+            ),
+            ("[second_factor]\nmethod = \"sms\"\n", "unknown variant"),
+            (
+                "[second_factor]\napproval = \"whenever\"\n",
+                "not team_approval or cooling_off",
+            ),
+            (
+                "[second_factor]\ncooling_off_hours = 2\n",
+                "only with approval",
+            ),
+            (
+                "[second_factor.duo]\nhost = \"api-1.duosecurity.com\"\nintegration_key = \"DI1\"\n",
+                "method is not",
+            ),
+        ] {
+            let error = parse(text).unwrap_err().to_string();
+            assert!(error.contains(says), "{text}: {error}");
+        }
+    }
+
+    #[test]
     fn every_missing_or_bad_variable_is_named_at_once() {
         let err =
             IngestSettings::from_env(env(&[("ALERTS_TABLE", "a"), ("MAX_BODY_BYTES", "lots")]))

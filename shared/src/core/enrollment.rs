@@ -6,7 +6,6 @@
 
 use super::state::EscalationReason;
 use chrono::{DateTime, Duration, Utc};
-use serde::Deserialize;
 
 /// Where an enrollment stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,22 +57,14 @@ pub struct Enrollment {
 }
 
 /// How a self-service enrollment gets vouched for (`[second_factor] approval` in the config).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "approval")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Approval {
     /// A team member approves it from its announcement (the secure default).
     #[default]
     TeamApproval,
     /// It becomes active on its own this long after its first code; the team is told at once
     /// and can reject it meanwhile.
-    CoolingOff {
-        #[serde(default = "default_cooling_off_hours")]
-        cooling_off_hours: u32,
-    },
-}
-
-fn default_cooling_off_hours() -> u32 {
-    24
+    CoolingOff { cooling_off_hours: u32 },
 }
 
 impl Approval {

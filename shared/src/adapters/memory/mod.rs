@@ -4,10 +4,12 @@
 
 mod chat;
 mod checkpoints;
+mod push;
 mod second_factor;
 
 pub use chat::{ChatCall, Fault, MemoryChat};
 pub use checkpoints::MemoryCheckpoints;
+pub use push::MemoryPush;
 pub use second_factor::{MemorySecondFactor, setup_code};
 
 use crate::core::alert::{Alert, AlertId};

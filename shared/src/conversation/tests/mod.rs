@@ -6,6 +6,7 @@ mod deadlines;
 mod endpoint;
 mod enrollment;
 mod notifier;
+mod push;
 
 use super::answers::Answers;
 use super::deadlines::Deadlines;
@@ -37,6 +38,9 @@ pub struct World {
     pub queue: Arc<MemoryQueue>,
     pub chat: Arc<MemoryChat>,
     pub second_factor: Arc<MemorySecondFactor>,
+    /// Used only when [`World::pushing`] (the second factor is a push).
+    pub push: Arc<MemoryPush>,
+    pub pushing: bool,
     pub checkpoints: Arc<MemoryCheckpoints>,
     pub clock: Arc<FixedClock>,
     pub bot: BotConfig,
@@ -58,6 +62,8 @@ impl World {
                 (TEAM_EMAIL, TEAM_MEMBER),
             ])),
             second_factor: Arc::new(MemorySecondFactor::new(PERSON_LIMIT)),
+            push: Arc::new(MemoryPush::default()),
+            pushing: false,
             checkpoints: Arc::new(MemoryCheckpoints::default()),
             clock: Arc::new(FixedClock::at(t0())),
             bot: BotConfig::load(None).unwrap(),
@@ -70,7 +76,9 @@ impl World {
             snoozes: self.snoozes.clone(),
             chat: self.chat.clone(),
             second_factor: self.second_factor.clone(),
-            push: None,
+            push: self
+                .pushing
+                .then(|| self.push.clone() as Arc<dyn crate::ports::PushFactor>),
             queue: self.queue.clone(),
             clock: self.clock.clone(),
             rules: Arc::new(self.bot.rules.clone()),
@@ -91,7 +99,15 @@ impl World {
             clock: self.clock.clone(),
             rules: Arc::new(self.bot.rules.clone()),
             security_channel: CHANNEL.into(),
-            pushes: None,
+            pushes: self.pushing.then(|| super::push::Pushes {
+                alerts: self.alerts.clone(),
+                snoozes: self.snoozes.clone(),
+                chat: self.chat.clone(),
+                push: self.push.clone(),
+                queue: self.queue.clone(),
+                clock: self.clock.clone(),
+                rules: Arc::new(self.bot.rules.clone()),
+            }),
         }
     }
 
