@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod duo;
 pub mod faults;
 pub mod siem;
 pub mod slack;
@@ -85,7 +86,7 @@ impl Stack {
         let prefix: String = prefix.chars().take(40).collect();
         let secret = serde_json::json!({
             "webhook_keys": [{"id": "local", "secret": LOCAL_KEY}],
-            "slack_bot_token": slack::BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET, "seed_encryption_key": SEED_KEY,
+            "duo_secret_key": duo::SKEY, "slack_bot_token": slack::BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET, "seed_encryption_key": SEED_KEY,
             "writeback_hec_token": HEC_TOKEN, "writeback_webhook_key": WRITEBACK_KEY,
             "poller_tokens": {"splunk_prod": siem::SPLUNK_TOKEN, "elastic_security": siem::ELASTIC_KEY, "custom_api": siem::JSON_TOKEN},
         })
@@ -160,6 +161,30 @@ impl Stack {
             &self.conversation_settings(slack_url),
             BotConfig::load(None).unwrap(),
             self.clock.clone(),
+        )
+    }
+
+    /// The notifier and the interaction endpoint with Duo push as the second factor, Duo's
+    /// requests going to `duo_url` (a [`duo::DuoStandIn`]).
+    pub fn pushing(
+        &self,
+        slack_url: &str,
+        duo_url: &str,
+    ) -> (
+        securitybot::conversation::notifier::Notifier,
+        securitybot::conversation::endpoint::InteractionEndpoint,
+    ) {
+        let mut settings = self.conversation_settings(slack_url);
+        settings.duo_api_url = Some(duo_url.to_string());
+        let mut bot = BotConfig::load(None).unwrap();
+        bot.duo = Some(securitybot::adapters::duo::DuoSettings {
+            host: duo::HOST.into(),
+            integration_key: duo::IKEY.into(),
+            username: Default::default(),
+        });
+        (
+            notifier::wire(&self.aws, &settings, bot.clone(), self.clock.clone()),
+            interaction::wire(&self.aws, &settings, bot, self.clock.clone()),
         )
     }
 
