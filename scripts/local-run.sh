@@ -6,7 +6,10 @@
 #      JSON API stand-in, and what landed in DynamoDB/SQS;
 #   2. the conversation: the DM, Alice's Yes with her TOTP code, a snoozed repeat, a No, the
 #      escalation to the team and their acknowledgement, as Slack would show them;
-#   3. silence: a reminder, then the deadline escalation (the scheduler is told it is 11, then 31
+#   3. a self-service setup the team must vouch for before a Yes counts; then the same functions with
+#      Duo push as the second factor (a second cargo lambda watch, a Duo stand-in that checks every
+#      signature: scripts/local_duo.py): a push approved, a push denied;
+#   4. silence: a reminder, then the deadline escalation (the scheduler is told it is 11, then 31
 #      minutes later: SECURITYBOT_TIME_TRAVEL=local, honoured in local runs only); the hourly rollup.
 # Pass --keep to leave everything running for your own curls (Ctrl-C stops it).
 set -euo pipefail
@@ -21,7 +24,8 @@ KEY=local-webhook-key-change-me
 SLACK_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 SECRET=$(python3 -c 'import json; print(json.dumps({"webhook_keys": [{"id": "local", "secret": "'$KEY'"}],
   "slack_bot_token": "xoxb-local-bot-token", "slack_signing_secret": "local-slack-signing-secret",
-  "seed_encryption_key": "bG9jYWwtb25seS1zZWVkLWtleS0zMi1ieXRlcy1sb24=", "poller_tokens": {"local_siem": "local-siem-token"}}))')
+  "seed_encryption_key": "bG9jYWwtb25seS1zZWVkLWtleS0zMi1ieXRlcy1sb24=", "poller_tokens": {"local_siem": "local-siem-token"},
+  "duo_secret_key": "local-duo-secret-key-not-a-real-one-0000"}))')
 echo "== creating the stack's tables, queues and secret on moto (from template.yaml)"
 cargo run -q -p securitybot-infra --bin local-stack -- up --secret "$SECRET" --env-file .local/functions.env
 python3 - "$SLACK_PORT" <<'PY'
@@ -160,6 +164,55 @@ echo "== Bob cannot approve his own setup; a team member approves it"
 python3 scripts/local_slack.py vouch approve bob@example.com UBOB "$ANSWER"; slack_shows
 python3 scripts/local_slack.py vouch approve bob@example.com UTEAM1 "$ANSWER"; slack_shows
 deliver
+echo "== approved now, it counts for alerts that come in after: Bob's Yes with his code confirms"
+answer=$(alert_on elastic-bob-2 build-06 bob@example.com); echo "$answer"
+BOB2=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["alerts"][0]["alert_id"])' "$answer")
+deliver
+python3 scripts/local_slack.py click answer_yes "$BOB2" UBOB "$ANSWER"; slack_shows
+python3 scripts/local_slack.py submit "$BOB2" UBOB "Patching build-06" "$(python3 scripts/local_slack.py totp "$(cat target/enroll-uri.txt)")" "$ANSWER"; slack_shows
+status_is() { # status_is <alert> <status>: the local run fails loudly if the alert is elsewhere
+  cargo lambda invoke admin -A 127.0.0.1 -P "$PORT" --data-ascii "{\"command\": \"show_alert\", \"alert_id\": \"$1\"}" \
+    | python3 -c 'import json,sys; a=json.load(sys.stdin); s=a["status"]+("/"+a["escalation_reason"] if a.get("escalation_reason") else ""); print("   status:", s); sys.exit(0 if s==sys.argv[1] else "expected "+sys.argv[1])' "$2"
+}
+status_is "$BOB2" confirmed
+
+# ---------------------------------------------------------------- Duo push instead of codes
+DUO_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+DUO_WATCH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 scripts/local_duo.py serve "$DUO_PORT" target/slack.log &
+DUO_PID=$!
+trap 'kill -INT $WATCH_PID ${DUO_WATCH_PID:-} 2>/dev/null; wait $WATCH_PID ${DUO_WATCH_PID:-} 2>/dev/null || true; kill $SLACK_PID $DUO_PID 2>/dev/null; stop_moto' EXIT
+python3 - "$DUO_PORT" <<'PY'
+import os, sys
+config = open(".local/securitybot.toml").read().replace("method = \"totp\"", "method = \"duo\"", 1)
+config += '\n[second_factor.duo]\nhost = "api-local0.duosecurity.com"\nintegration_key = "DILOCAL0000000000000"\n'
+open(".local/securitybot-duo.toml", "w").write(config)
+env = open(".local/functions.env").read().replace(".local/securitybot.toml", ".local/securitybot-duo.toml")
+open(".local/functions-duo.env", "w").write(env + f"DUO_API_URL=http://127.0.0.1:{sys.argv[1]}\n")
+PY
+echo; echo "== Duo push instead of codes: the same functions with [second_factor] method = \"duo\" (a second"
+echo "   cargo lambda watch on port $DUO_WATCH_PORT; a Duo stand-in on $DUO_PORT that checks every request's signature)"
+cargo lambda watch -q --ignore-changes -A 127.0.0.1 -P "$DUO_WATCH_PORT" --env-file .local/functions-duo.env >target/watch-duo.log 2>&1 &
+DUO_WATCH_PID=$!
+for _ in $(seq 1 120); do curl -s -o /dev/null "http://127.0.0.1:$DUO_WATCH_PORT/" && break; sleep 0.5; done
+DUO_ANSWER="http://127.0.0.1:$DUO_WATCH_PORT/lambda-url/interaction/"
+duo_deliver() { python3 scripts/local_slack.py deliver "$QUEUE" "$DUO_WATCH_PORT"; slack_shows; }
+answer=$(alert_on elastic-duo-alice build-07); echo "$answer"
+ALICE_DUO=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["alerts"][0]["alert_id"])' "$answer")
+answer=$(alert_on elastic-duo-dave build-08 dave@example.com); echo "$answer"
+DAVE_DUO=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["alerts"][0]["alert_id"])' "$answer")
+duo_deliver
+echo "== Alice and Dave each press Yes: the form asks only what they were doing, then a push follows"
+python3 scripts/local_slack.py click answer_yes "$ALICE_DUO" UALICE "$DUO_ANSWER"
+python3 scripts/local_slack.py submit "$ALICE_DUO" UALICE "Rotating the deploy keys" "" "$DUO_ANSWER"
+python3 scripts/local_slack.py click answer_yes "$DAVE_DUO" UDAVE "$DUO_ANSWER"
+python3 scripts/local_slack.py submit "$DAVE_DUO" UDAVE "Restarting the VPN" "" "$DUO_ANSWER"; slack_shows
+echo "== the work queue sends the pushes and looks at them every few seconds (Slack's 3 s are long gone)"
+for _ in 1 2 3; do duo_deliver; sleep 4; done
+duo_deliver
+echo "== Alice approved on her phone; Dave denied his push: straight to the team as second_factor_denied"
+status_is "$ALICE_DUO" confirmed
+status_is "$DAVE_DUO" escalated/second_factor_denied
 
 # ---------------------------------------------------------------- silence, and the rollup
 later() { python3 -c 'import datetime as d,sys; t=d.datetime.now(d.timezone.utc)+d.timedelta(minutes=int(sys.argv[1])); print(t.strftime("%Y-%m-%dT%H:%M:%SZ"))' "$1"; }
