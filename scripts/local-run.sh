@@ -169,7 +169,7 @@ answer=$(alert_on elastic-bob-2 build-06 bob@example.com); echo "$answer"
 BOB2=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["alerts"][0]["alert_id"])' "$answer")
 deliver
 python3 scripts/local_slack.py click answer_yes "$BOB2" UBOB "$ANSWER"; slack_shows
-python3 scripts/local_slack.py submit "$BOB2" UBOB "Patching build-06" "$(python3 scripts/local_slack.py totp "$(cat target/enroll-uri.txt)")" "$ANSWER"; slack_shows
+python3 scripts/local_slack.py submit "$BOB2" UBOB "Patching build-06" "$(python3 scripts/local_slack.py totp "$(cat target/enroll-uri.txt)" next)" "$ANSWER"; slack_shows
 status_is() { # status_is <alert> <status>: the local run fails loudly if the alert is elsewhere
   cargo lambda invoke admin -A 127.0.0.1 -P "$PORT" --data-ascii "{\"command\": \"show_alert\", \"alert_id\": \"$1\"}" \
     | python3 -c 'import json,sys; a=json.load(sys.stdin); s=a["status"]+("/"+a["escalation_reason"] if a.get("escalation_reason") else ""); print("   status:", s); sys.exit(0 if s==sys.argv[1] else "expected "+sys.argv[1])' "$2"
@@ -184,7 +184,9 @@ DUO_PID=$!
 trap 'kill -INT $WATCH_PID ${DUO_WATCH_PID:-} 2>/dev/null; wait $WATCH_PID ${DUO_WATCH_PID:-} 2>/dev/null || true; kill $SLACK_PID $DUO_PID 2>/dev/null; stop_moto' EXIT
 python3 - "$DUO_PORT" <<'PY'
 import os, sys
-config = open(".local/securitybot.toml").read().replace("method = \"totp\"", "method = \"duo\"", 1)
+import re
+config = re.sub(r'(?m)^method = "totp".*\n', "", open(".local/securitybot.toml").read())
+config = config.replace("[second_factor]\n", '[second_factor]\nmethod = "duo"\n', 1)
 config += '\n[second_factor.duo]\nhost = "api-local0.duosecurity.com"\nintegration_key = "DILOCAL0000000000000"\n'
 open(".local/securitybot-duo.toml", "w").write(config)
 env = open(".local/functions.env").read().replace(".local/securitybot.toml", ".local/securitybot-duo.toml")

@@ -5,7 +5,7 @@
   local_slack.py deliver QUEUE_URL PORT  hand the work queue to the notifier (cargo lambda invoke), as SQS would
   local_slack.py click ACTION ALERT USER URL           click a button (answer_yes, answer_no, team_acknowledge, team_resolve)
   local_slack.py submit ALERT USER EXPLANATION CODE URL  submit the Yes form
-  local_slack.py totp OTPAUTH_URI                        the code an authenticator app shows now
+  local_slack.py totp OTPAUTH_URI [next]                 the code an authenticator app shows now (or its next one)
   local_slack.py enroll-start USER URL                   'Set up two-factor' on the Home tab (the seed goes to target/enroll-uri.txt)
   local_slack.py enroll-submit USER CODE URL             the setup form's first code
   local_slack.py vouch approve|reject EMAIL USER URL     Approve / Reject on an enrollment announcement
@@ -141,7 +141,7 @@ def deliver(queue_url, port):
                           "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1",
                           "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:local"} for m in got]}
     out = subprocess.run(["cargo", "lambda", "invoke", "notifier", "-A", "127.0.0.1", "-P", port, "--data-ascii", json.dumps(event)],
-                         capture_output=True, text=True, check=True).stdout
+                         capture_output=True, text=True, check=True, timeout=300).stdout
     failed = {f["itemIdentifier"] for f in json.loads(out).get("batchItemFailures", [])}
     for m in got:
         if m["MessageId"] not in failed:
@@ -193,7 +193,10 @@ def vouch(decision, email, user, url):
                "actions": [{"action_id": action, "value": email, "type": "button"}]})
 
 
-def totp(uri):
+def totp(uri, wait=None):
+    if wait == "next":  # a code is accepted once: wait, as a person would, for the app's next one
+        print("(waiting for the app's next code)", file=sys.stderr)
+        time.sleep(30 - time.time() % 30 + 0.5)
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(uri).query))
     secret = query["secret"] + "=" * (-len(query["secret"]) % 8)
     key = base64.b32decode(secret.upper())
