@@ -80,10 +80,12 @@ pub fn credential<'a>(
         });
     }
     if let Some(value) = headers.get("authorization") {
+        // The scheme name is case-insensitive (RFC 9110 11.1): Bearer, bearer, BEARER.
         let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
+            .trim()
+            .split_once(char::is_whitespace)
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .filter(|t| !t.is_empty())
             .ok_or(AuthFailure::Malformed(
                 "the Authorization header must be 'Bearer <key>'",
@@ -114,7 +116,8 @@ pub fn verify(
                     "X-Securitybot-Timestamp must be whole seconds since 1970 (UTC)",
                 )
             })?;
-            if (now.timestamp() - ts).abs() > tolerance_seconds {
+            // abs_diff: a hostile timestamp (i64::MIN) must not overflow the check.
+            if now.timestamp().abs_diff(ts) > tolerance_seconds.unsigned_abs() {
                 return Err(AuthFailure::Expired);
             }
             let given = signature
@@ -215,6 +218,43 @@ mod tests {
             verify(credential(&h, &q).unwrap(), b"{}", &keys(), now(), 300),
             Err(AuthFailure::Invalid)
         );
+    }
+
+    #[test]
+    fn extreme_timestamps_are_expired_not_a_crash() {
+        for ts in [i64::MIN, i64::MIN + 1, i64::MAX, -1, 0] {
+            let (h, q) = signed("new-key", ts, b"{}");
+            assert_eq!(
+                verify(credential(&h, &q).unwrap(), b"{}", &keys(), now(), 300),
+                Err(AuthFailure::Expired),
+                "{ts}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let q = HashMap::new();
+        for value in [
+            "Bearer old-key",
+            "bearer old-key",
+            "BEARER old-key",
+            "BeArEr  old-key ",
+        ] {
+            let h: HashMap<_, _> = [("authorization".to_string(), value.to_string())].into();
+            assert_eq!(
+                verify(credential(&h, &q).unwrap(), b"", &keys(), now(), 300),
+                Ok("old".into()),
+                "{value}"
+            );
+        }
+        for value in ["Bearerold-key", "Bearer ", "Token old-key"] {
+            let h: HashMap<_, _> = [("authorization".to_string(), value.to_string())].into();
+            assert!(
+                matches!(credential(&h, &q), Err(AuthFailure::Malformed(_))),
+                "{value}"
+            );
+        }
     }
 
     #[test]

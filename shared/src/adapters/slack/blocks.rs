@@ -13,9 +13,31 @@ pub const SNOOZE_BLOCK: &str = "snooze";
 
 /// Slack's three control characters in text.
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
+    text.chars()
+        .filter(|c| !is_invisible(*c))
+        .collect::<String>()
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// Direction overrides and zero-width characters: they make text read other than it is
+/// (U+202E turns "exe.txt" around), so alert text never carries them to Slack.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// A message's top-level `text` (notifications, and clients that cannot show blocks): built
+/// from alert text, so escaped like every field of the blocks.
+pub fn fallback_text(message: &Message) -> String {
+    escape(&message.summary)
 }
 
 fn mrkdwn(text: String) -> Value {
@@ -331,6 +353,30 @@ mod tests {
                 .count()
                 <= 75
         );
+    }
+
+    #[test]
+    fn hostile_alert_text_is_inert_in_the_fallback_text_too() {
+        let mut record = crate::core::messages::tests::record();
+        record.alert.title =
+            "<!channel> <https://evil.example|click here> & <@U123> \u{202E}txt.exe".into();
+        record.escalation_reason = Some(crate::core::state::EscalationReason::Denied);
+        let answered = crate::core::messages::Answered::Denied;
+        for message in [
+            crate::core::messages::ask(&record, false, record.received_at),
+            crate::core::messages::answered(&record, answered),
+            crate::core::messages::escalation(&record),
+            crate::core::messages::reminder(&record, record.received_at),
+        ] {
+            let text = fallback_text(&message);
+            for live in ["<!", "<@", "<http", "\u{202E}"] {
+                assert!(!text.contains(live), "{live} in {text}");
+            }
+            assert!(
+                text.contains("&lt;!channel&gt;") && text.contains("&amp;"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -68,7 +68,8 @@ pub fn verify(
         .trim()
         .parse()
         .map_err(|_| Unverified::Malformed("X-Slack-Request-Timestamp is not a number"))?;
-    if (now.timestamp() - ts).abs() > TOLERANCE_SECONDS {
+    // abs_diff: a hostile timestamp (i64::MIN) must not overflow the check.
+    if now.timestamp().abs_diff(ts) > TOLERANCE_SECONDS.unsigned_abs() {
         return Err(Unverified::Expired);
     }
     let given = signature
@@ -258,6 +259,18 @@ mod tests {
             )
             .is_err()
         );
+        for hostile in [i64::MIN, i64::MAX] {
+            assert_eq!(
+                verify(
+                    "s3cret",
+                    &headers(hostile, sign("s3cret", 0, body)),
+                    body,
+                    now
+                ),
+                Err(Unverified::Expired),
+                "an extreme timestamp is expired, not an overflow"
+            );
+        }
         let old = ts - 301;
         assert_eq!(
             verify(

@@ -208,7 +208,7 @@ impl SlackChat {
     }
 
     async fn post(&self, channel: &str, message: &Message) -> Result<ChatRef> {
-        let body = json!({ "channel": channel, "text": message.summary, "blocks": blocks::render(message), "unfurl_links": false });
+        let body = json!({ "channel": channel, "text": blocks::fallback_text(message), "blocks": blocks::render(message), "unfurl_links": false });
         let answer = self.call("chat.postMessage", Body::Json(body)).await?;
         Ok(ChatRef {
             channel: answer["channel"].as_str().unwrap_or(channel).to_string(),
@@ -265,7 +265,7 @@ impl Chat for SlackChat {
     }
 
     async fn send_reply(&self, to: &ChatRef, message: &Message) -> Result<ChatRef> {
-        let body = json!({ "channel": to.channel, "thread_ts": to.ts, "text": message.summary, "blocks": blocks::render(message) });
+        let body = json!({ "channel": to.channel, "thread_ts": to.ts, "text": blocks::fallback_text(message), "blocks": blocks::render(message) });
         let answer = self.call("chat.postMessage", Body::Json(body)).await?;
         Ok(ChatRef {
             channel: to.channel.clone(),
@@ -286,7 +286,7 @@ impl Chat for SlackChat {
     }
 
     async fn update(&self, at: &ChatRef, message: &Message) -> Result<()> {
-        let body = json!({ "channel": at.channel, "ts": at.ts, "text": message.summary, "blocks": blocks::render(message) });
+        let body = json!({ "channel": at.channel, "ts": at.ts, "text": blocks::fallback_text(message), "blocks": blocks::render(message) });
         self.call("chat.update", Body::Json(body)).await.map(|_| ())
     }
 
