@@ -84,6 +84,15 @@ impl Pushing {
         failures
     }
 
+    async fn snoozes(&self) -> usize {
+        let listed = self
+            .stack
+            .admin()
+            .run(json!({"command": "snooze_list"}))
+            .await;
+        listed.unwrap()["snoozes"].as_array().unwrap().len()
+    }
+
     fn every_request_signed_right(&self) {
         let requests = self.duo.requests();
         assert!(!requests.is_empty());
@@ -116,13 +125,7 @@ async fn an_approved_push_confirms_and_snoozes_as_chosen() {
         "the phone names the alert"
     );
     p.every_request_signed_right();
-    let snoozes = p
-        .stack
-        .admin()
-        .run(json!({"command": "snooze_list"}))
-        .await
-        .unwrap();
-    assert_eq!(snoozes["snoozes"].as_array().unwrap().len(), 1);
+    assert_eq!(p.snoozes().await, 1);
     assert!(p.slack.last_update_says("All set").await);
 }
 
@@ -141,14 +144,37 @@ async fn a_denied_push_goes_to_the_team_as_second_factor_denied() {
     );
     assert!(p.slack.told_the_team("denied the push").await);
     assert!(p.slack.told_the_team("rotating the deploy keys").await);
-    let snoozes = p
-        .stack
-        .admin()
-        .run(json!({"command": "snooze_list"}))
-        .await
-        .unwrap();
-    assert!(snoozes["snoozes"].as_array().unwrap().is_empty());
+    assert_eq!(p.snoozes().await, 0);
     p.every_request_signed_right();
+}
+
+#[tokio::test]
+async fn two_deliveries_of_one_push_item_at_once_push_once() {
+    let p = start("duo-race").await;
+    p.duo.person(ALICE_EMAIL, &["waiting"]);
+    let id = p.asked().await;
+    p.yes_explained(&id).await;
+    p.stack.drain_queue().await;
+    // Two notifier containers get the same item at once (an SQS redelivery racing the first).
+    let (other, _) = p.stack.pushing(&p.slack.url(), &p.duo.url());
+    let item = securitybot::core::work::WorkItem::new(
+        securitybot::core::work::Action::Push,
+        securitybot::core::alert::AlertId::from_stored(id.clone()),
+    );
+    let (a, b) = tokio::join!(p.notifier.handle(&item), other.handle(&item));
+    assert_eq!(
+        p.duo.pushed().len(),
+        1,
+        "one push, whichever delivery sent it"
+    );
+    for outcome in [a, b] {
+        if let Err(e) = outcome {
+            assert!(e.is_retryable(), "the loser comes back later: {e}");
+        }
+    }
+    let record = p.stack.alert(&id).await;
+    assert!(record.push.is_some(), "the push is recorded on the alert");
+    assert_eq!(record.code_attempts, 1);
 }
 
 #[tokio::test]

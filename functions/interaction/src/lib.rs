@@ -25,7 +25,8 @@ pub fn wire(
             snoozes: adapters.snoozes.clone(),
             chat: adapters.chat(&settings.slack_api_url),
             second_factor: adapters.second_factor(settings.max_code_failures_per_hour),
-            push: adapters.push(&bot, settings.duo_api_url.as_deref()),
+            // The push itself is the notifier's: no Duo client is built here.
+            proof_by_push: bot.duo.is_some(),
             queue: adapters.queue.clone(),
             clock: clock.clone(),
             rules: Arc::new(bot.rules),

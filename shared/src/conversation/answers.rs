@@ -15,8 +15,7 @@ use crate::core::transition::{Changes, Transition};
 use crate::core::work::{Action, WorkItem};
 use crate::error::Result;
 use crate::ports::{
-    AlertStore, AnswerForm, Chat, Clock, PushFactor, SecondFactor, SnoozeStore, Verification,
-    WorkQueue,
+    AlertStore, AnswerForm, Chat, Clock, SecondFactor, SnoozeStore, Verification, WorkQueue,
 };
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -26,9 +25,10 @@ pub struct Answers {
     pub snoozes: Arc<dyn SnoozeStore>,
     pub chat: Arc<dyn Chat>,
     pub second_factor: Arc<dyn SecondFactor>,
-    /// When set, a Yes is proven by a push to the person's phone (Duo) instead of a code: the
-    /// form asks only for the explanation, and the push is sent and watched on the work queue.
-    pub push: Option<Arc<dyn PushFactor>>,
+    /// A Yes is proven by a push to the person's phone (Duo) instead of a code: the form asks
+    /// only for the explanation, and the push is sent and watched on the work queue
+    /// ([`super::push`]), so this function never talks to the push provider.
+    pub proof_by_push: bool,
     pub queue: Arc<dyn WorkQueue>,
     pub clock: Arc<dyn Clock>,
     pub rules: Arc<RuleBook>,
@@ -205,7 +205,7 @@ impl Answers {
         // With a push factor the provider vouches for the person: it is asked when the push
         // is sent (off this request, which Slack gives 3 seconds).
         if settings.require_second_factor
-            && self.push.is_none()
+            && !self.proof_by_push
             && let Err(unverified) = self.vouched_for(&record).await?
         {
             // Never a silent pass and never a snooze: the team hears of an unverified yes.
@@ -217,8 +217,8 @@ impl Answers {
         let form = AnswerForm {
             alert_id: record.id.clone(),
             title: record.alert.title.clone(),
-            needs_code: settings.require_second_factor && self.push.is_none(),
-            push_follows: settings.require_second_factor && self.push.is_some(),
+            needs_code: settings.require_second_factor && !self.proof_by_push,
+            push_follows: settings.require_second_factor && self.proof_by_push,
             snooze_choices: snooze_choices(settings.snooze_max_minutes),
         };
         // The trigger expires in 3 seconds: open the form first, record the answer after.
@@ -247,7 +247,7 @@ impl Answers {
         form: YesForm,
     ) -> Result<Reply> {
         let settings = self.rules.settings_for(&record.alert.rule);
-        let pushing = settings.require_second_factor && self.push.is_some();
+        let pushing = settings.require_second_factor && self.proof_by_push;
         if pushing && record.status == Status::AwaitingPush && record.push.is_none() {
             // Submitted again before the push went out: its work item may have been lost.
             self.queue

@@ -137,20 +137,15 @@ impl Pushes {
                     .await
             }
             PushOutcome::Denied => {
-                let denied = Escalation::by_person(
-                    EscalationReason::SecondFactorDenied,
-                    Answered::PushDenied,
-                )
-                .because("they pressed Deny on the push to their phone");
-                self.escalate(&record, denied).await
+                self.denied(&record, "they pressed Deny on the push to their phone")
+                    .await
             }
             PushOutcome::ReportedFraud => {
-                let fraud = Escalation::by_person(
-                    EscalationReason::SecondFactorDenied,
-                    Answered::PushDenied,
+                self.denied(
+                    &record,
+                    "they reported the push to their phone as fraudulent",
                 )
-                .because("they reported the push to their phone as fraudulent");
-                self.escalate(&record, fraud).await
+                .await
             }
             PushOutcome::Refused(why) => {
                 let refused = Escalation::by_person(
@@ -200,11 +195,16 @@ impl Pushes {
         Ok(())
     }
 
+    /// The person's own device said no: the strongest signal there is, to the team at once.
+    async fn denied(&self, record: &AlertRecord, how: &str) -> Result<()> {
+        let denied =
+            Escalation::by_person(EscalationReason::SecondFactorDenied, Answered::PushDenied)
+                .because(how);
+        self.escalate(record, denied).await
+    }
+
+    /// The explanation stays as the form stored it with the move to `awaiting_push`.
     async fn escalate(&self, record: &AlertRecord, why: Escalation) -> Result<()> {
-        let why = match &record.explanation {
-            Some(explanation) => why.explained(explanation),
-            None => why,
-        };
         self.outcome()
             .escalate(record, ACTOR.to_string(), why, &[Status::AwaitingPush])
             .await

@@ -76,9 +76,7 @@ impl World {
             snoozes: self.snoozes.clone(),
             chat: self.chat.clone(),
             second_factor: self.second_factor.clone(),
-            push: self
-                .pushing
-                .then(|| self.push.clone() as Arc<dyn crate::ports::PushFactor>),
+            proof_by_push: self.pushing,
             queue: self.queue.clone(),
             clock: self.clock.clone(),
             rules: Arc::new(self.bot.rules.clone()),
