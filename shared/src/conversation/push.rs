@@ -86,20 +86,41 @@ impl Pushes {
             title: record.alert.title.clone(),
         };
         let now = self.clock.now();
+        // Read again under the claim: a delivery that loaded the alert before another one
+        // recorded its push (and gave the claim back) must not push a second time.
+        let push_unless_sent = async {
+            let fresh = self.alerts.get(&record.id).await?;
+            match fresh {
+                Some(r) if r.status == Status::AwaitingPush && r.push.is_none() => {
+                    self.push.push(&user, &prompt).await.map(Some)
+                }
+                _ => Ok(None),
+            }
+        };
         let sent = send_once(
             &*self.alerts,
             &record.id,
             ClaimKind::Push,
             now,
-            self.push.push(&user, &prompt),
+            push_unless_sent,
         )
         .await?;
-        let Some(push_id) = sent else {
-            // Another delivery is pushing right now; come back once it has recorded it.
-            return Err(Error::transient(
-                "push",
-                format!("another delivery is sending the push for {}", record.id),
-            ));
+        let push_id = match sent {
+            Some(Some(id)) => id,
+            Some(None) => {
+                // Sent (or settled) by another delivery meanwhile; the claim is not needed.
+                if let Err(e) = self.alerts.release(&record.id, ClaimKind::Push).await {
+                    tracing::warn!(alert_id = %record.id, error = %e, "could not give the push claim back");
+                }
+                return Ok(());
+            }
+            None => {
+                // Another delivery is pushing right now; come back once it has recorded it.
+                return Err(Error::transient(
+                    "push",
+                    format!("another delivery is sending the push for {}", record.id),
+                ));
+            }
         };
         let push = PushSent {
             id: push_id,

@@ -253,3 +253,26 @@ async fn without_a_push_factor_a_push_item_fails_loudly() {
     assert!(!error.is_retryable());
     assert!(error.to_string().contains("no push second factor"));
 }
+
+#[tokio::test]
+async fn a_delivery_that_read_the_alert_before_another_pushed_does_not_push_again() {
+    let world = pushing();
+    world.push.person(ALICE, &[PushOutcome::Waiting]);
+    let id = world.stored(Status::Asked);
+    yes_explained(&world, &id, None).await;
+    // The second delivery loads the alert (no push yet), then stalls; the first pushes,
+    // records it and gives the claim back before the second goes on.
+    let stale = world.record(&id);
+    assert!(stale.push.is_none());
+    for item in world.queue.drain() {
+        world.notifier().handle(&item).await.unwrap();
+    }
+    assert_eq!(world.push.sent().len(), 1);
+    let pushes = world.notifier().pushes.expect("a push factor");
+    pushes.handle(stale).await.unwrap();
+    assert_eq!(
+        world.push.sent().len(),
+        1,
+        "the claim holder reads again before pushing"
+    );
+}
