@@ -33,6 +33,7 @@ struct State {
     requests: usize,
     fail: BTreeSet<usize>,
     cut: BTreeSet<usize>,
+    fatal: BTreeSet<usize>,
     log: Vec<Value>,
 }
 
@@ -101,6 +102,14 @@ impl SiemStandIn {
         state.cut.insert(at);
     }
 
+    /// The `n`th request from now on (a Splunk export) streams its rows, then a FATAL message,
+    /// as Splunk does when a search dies mid-way (the status is already 200 by then).
+    pub fn fatal_request(&self, n: usize) {
+        let mut state = self.state.lock().unwrap();
+        let at = state.requests + n;
+        state.fatal.insert(at);
+    }
+
     /// What each request asked for (path, window, cursor), in order.
     pub fn requests(&self) -> Vec<Value> {
         self.state.lock().unwrap().log.clone()
@@ -147,19 +156,35 @@ impl Respond for Siem {
                     .filter(|e| e.at >= earliest && e.at < latest)
                     .filter(|e| index.is_none_or(|(a, b)| e.indexed >= a && e.indexed < b))
                     .collect();
-                // As Splunk does: the last result row carries `lastrow`.
-                let lines: Vec<String> = rows
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| {
-                        let mut row = json!({"preview": false, "offset": i, "result": {
-                            "_time": e.at.timestamp().to_string(), "user": e.user, "host": e.host, "event_id": e.uuid}});
-                        if i + 1 == rows.len() {
-                            row["lastrow"] = true.into();
-                        }
-                        row.to_string()
-                    })
-                    .collect();
+                // As Splunk does: preview rows while the search runs (here: the first half of
+                // the results, with an informational message), then the final rows, the last
+                // carrying `lastrow`.
+                let row = |i: usize, e: &SiemEvent, preview: bool| {
+                    json!({"preview": preview, "offset": i, "result": {
+                        "_time": e.at.timestamp().to_string(), "user": e.user, "host": e.host, "event_id": e.uuid}})
+                };
+                let mut lines: Vec<String> = Vec::new();
+                if rows.len() > 1 {
+                    lines.push(json!({"preview": true, "messages": [{"type": "INFO", "text": "Your timerange was substituted"}]}).to_string());
+                    lines.extend(
+                        rows.iter()
+                            .take(rows.len() / 2)
+                            .enumerate()
+                            .map(|(i, e)| row(i, e, true).to_string()),
+                    );
+                }
+                for (i, e) in rows.iter().enumerate() {
+                    let mut final_row = row(i, e, false);
+                    if i + 1 == rows.len() {
+                        final_row["lastrow"] = true.into();
+                    }
+                    lines.push(final_row.to_string());
+                }
+                if state.fatal.contains(&n) {
+                    // Killed mid-way: some final rows, then the error; no `lastrow`.
+                    lines.truncate(lines.len().saturating_sub(1));
+                    lines.push(json!({"preview": false, "messages": [{"type": "FATAL", "text": "Search was cancelled by an administrator"}]}).to_string());
+                }
                 (200, lines.join("\n"))
             }
         } else if path.ends_with("/_search") {
@@ -230,8 +255,13 @@ impl Respond for Siem {
         }
         if state.cut.contains(&n) {
             // Cut mid-line, or (for a Splunk export of several rows) right after a whole row.
-            let cut: String = match body.split_once('\n') {
-                Some((first_row, _)) if path.ends_with("/jobs/export") => first_row.to_string(),
+            let final_row = body
+                .lines()
+                .position(|l| l.contains(r#""preview":false"#) && l.contains("result"));
+            let cut: String = match final_row {
+                Some(i) if path.ends_with("/jobs/export") && body.lines().count() > i + 1 => {
+                    body.lines().take(i + 1).collect::<Vec<_>>().join("\n")
+                }
                 _ => body.chars().take(body.len() / 2).collect(),
             };
             return ResponseTemplate::new(200).set_body_string(cut);

@@ -457,3 +457,39 @@ async fn a_splunk_event_indexed_late_is_read_once_in_the_window_it_was_indexed_i
     assert!(stack.drain_queue().await.is_empty(), "and only once");
     assert_eq!(stack.alerts().await.len(), 4);
 }
+
+#[tokio::test]
+async fn splunk_previews_are_not_alerts_and_a_fatal_message_mid_stream_reads_the_window_again() {
+    let stack = Stack::new("pollfatal").await;
+    let siem = SiemStandIn::start().await;
+    let t = stack.now();
+    siem.add("a", 40, t - Duration::minutes(55), "alice");
+    let poller = stack.poller(&splunk(&siem.url()), 20).await;
+    siem.fatal_request(2);
+    let failed = poller.run(None).await.unwrap_err().to_string();
+    assert!(
+        failed.contains("splunk_prod") && failed.contains("cancelled by an administrator"),
+        "{failed}"
+    );
+    assert_eq!(
+        stack.alerts().await.len(),
+        10,
+        "the first window is stored (its previews were not counted), nothing of the failed one"
+    );
+    let again = poller.run(None).await.unwrap();
+    assert_eq!(
+        (again[0].alerts, again[0].new),
+        (30, 30),
+        "final rows only, each once"
+    );
+    assert_eq!(
+        stack.drain_queue().await.len(),
+        40,
+        "every alert queued once"
+    );
+    let windows = siem.requests();
+    assert_eq!(
+        windows[1]["start"], windows[2]["start"],
+        "the failed window is read again"
+    );
+}

@@ -76,6 +76,7 @@ impl AlertFeed for SplunkFeed {
 fn results(text: &str) -> Result<Vec<Value>> {
     let mut items = Vec::new();
     let mut ended = true;
+    let mut previewed = false;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let row: Value = serde_json::from_str(line).map_err(|e| {
             Error::transient(
@@ -96,6 +97,7 @@ fn results(text: &str) -> Result<Vec<Value>> {
             ));
         }
         if row["preview"].as_bool() == Some(true) {
+            previewed |= row.get("result").is_some();
             continue;
         }
         if let Some(result) = row.get("result") {
@@ -103,7 +105,8 @@ fn results(text: &str) -> Result<Vec<Value>> {
             ended = row["lastrow"].as_bool() == Some(true);
         }
     }
-    if !ended {
+    // Preview rows promise final rows: none at all means the stream stopped before them.
+    if !ended || (previewed && items.is_empty()) {
         return Err(Error::transient(
             "splunk-export",
             format!(
@@ -139,6 +142,10 @@ mod tests {
                 .contains("last-row marker")
         );
         assert!(results("").unwrap().is_empty(), "an empty export");
+        assert!(
+            results(preview).is_err(),
+            "previews, then the stream stopped before any final row"
+        );
         assert!(
             results(r#"{"preview": false, "res"#).is_err(),
             "cut mid-line"
