@@ -734,21 +734,41 @@ async fn a_slack_token_fixed_in_the_secret_is_used_without_recycling_the_contain
 }
 
 #[tokio::test]
-async fn the_dm_channel_is_opened_once_not_before_every_dm() {
+async fn the_dm_channel_is_opened_once_and_remembered_with_the_person_across_containers() {
     let (stack, slack) = start().await;
-    let notifier = stack.notifier(&slack.url());
-    for source_id in ["evt-1", "evt-2", "evt-3"] {
+    let ingest = |source_id: &'static str| {
         let sample = event("ingest-canonical.json");
         let body = sample["body"]
             .as_str()
             .unwrap()
             .replace("elastic-7f3a9c", source_id);
-        call(&stack.webhook(), &with_body(sample, &body)).await;
+        with_body(sample, &body)
+    };
+    // Each alert delivered by a fresh notifier (a new container: nothing cached in memory).
+    for source_id in ["evt-1", "evt-2", "evt-3"] {
+        call(&stack.webhook(), &ingest(source_id)).await;
+        stack.deliver_ok(&stack.notifier(&slack.url())).await;
     }
-    stack.deliver_ok(&notifier).await;
-    let dms = slack.calls_to("chat.postMessage").await;
-    assert_eq!(dms.len(), 3);
-    assert_eq!(slack.calls_to("conversations.open").await.len(), 1);
+    assert_eq!(slack.calls_to("chat.postMessage").await.len(), 3);
+    assert_eq!(
+        slack.calls_to("conversations.open").await.len(),
+        1,
+        "opened for the first DM only"
+    );
+    // The remembered channel went away (Slack: channel_not_found): opened again, DM sent.
+    slack
+        .refuse("chat.postMessage", "channel_not_found", 1)
+        .await;
+    call(&stack.webhook(), &ingest("evt-4")).await;
+    stack.deliver_ok(&stack.notifier(&slack.url())).await;
+    assert_eq!(slack.calls_to("conversations.open").await.len(), 2);
+    let asked = stack
+        .alerts()
+        .await
+        .iter()
+        .filter(|a| s(a, "status") == "asked")
+        .count();
+    assert_eq!(asked, 4, "every alert asked");
 }
 
 #[tokio::test]

@@ -16,7 +16,9 @@ use crate::core::transition::{Changes, Transition};
 use crate::core::work::{Action, Announcement, ClaimKind, MAX_DEFERRALS, QueueMessage, WorkItem};
 use crate::error::{Error, Result};
 use crate::ports::steps::send_once;
-use crate::ports::{AlertStore, Chat, Checkpoints, Claim, Clock, Delivery, Directory, WorkQueue};
+use crate::ports::{
+    AlertStore, Chat, ChatContact, Checkpoints, Claim, Clock, Delivery, Directory, WorkQueue,
+};
 use chrono::Duration;
 use std::future::Future;
 use std::sync::Arc;
@@ -154,8 +156,8 @@ impl Notifier {
             }
             Claim::Taken => {}
         }
-        let chat_user = self.directory.cached_chat_id(&a.user, now).await?;
-        let post = messages::announcement(a, chat_user.as_deref());
+        let contact = self.directory.cached_contact(&a.user, now).await?;
+        let post = messages::announcement(a, contact.as_ref().map(|c| c.id.as_str()));
         match self
             .chat
             .send_to_channel(&self.security_channel, &post)
@@ -218,14 +220,14 @@ impl Notifier {
                 .unroutable(record, EscalationReason::NeverContact)
                 .await;
         }
-        let chat_user = match self.directory.cached_chat_id(&user, now).await? {
-            Some(id) => id,
+        let contact = match self.directory.cached_contact(&user, now).await? {
+            Some(contact) => contact,
             None => match self.chat.find_person(&user).await? {
                 Some(id) => {
                     self.directory
                         .remember_chat_id(&user, &id, now + CHAT_ID_CACHE)
                         .await?;
-                    id
+                    ChatContact::new(id)
                 }
                 None => {
                     return self
@@ -245,7 +247,7 @@ impl Notifier {
             .exclusively(
                 &record,
                 ClaimKind::Ask,
-                self.chat.send_direct(&chat_user, &question),
+                self.chat.send_direct(&contact, &question),
             )
             .await?;
         let posted = match sent {
@@ -257,6 +259,16 @@ impl Notifier {
                     .await;
             }
         };
+        if contact.direct.as_ref() != Some(&posted.channel)
+            && let Err(e) = self
+                .directory
+                .remember_direct(&user, &contact.id, &posted.channel)
+                .await
+        {
+            // Only a saving: the next DM opens the conversation again.
+            tracing::warn!(alert_id = %record.id, error = %e, "could not remember the DM channel");
+        }
+        let chat_user = contact.id;
         let transition = Transition::new(
             &[Status::Received],
             Status::Asked,

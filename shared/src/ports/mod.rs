@@ -105,10 +105,31 @@ pub trait Directory: Send + Sync {
     async fn set_never_contact(&self, user: &str, never: bool, by: &str) -> Result<()>;
     /// Everyone on the never-contact list (an admin look-up; scans the small people table).
     async fn never_contact_list(&self) -> Result<Vec<String>>;
-    /// The person's chat id if we looked it up recently (the cache expires so renames heal).
-    async fn cached_chat_id(&self, user: &str, now: DateTime<Utc>) -> Result<Option<String>>;
+    /// The person's chat id if we looked it up recently (the cache expires so renames heal),
+    /// with their direct conversation if one was remembered for that id.
+    async fn cached_contact(&self, user: &str, now: DateTime<Utc>) -> Result<Option<ChatContact>>;
     async fn remember_chat_id(&self, user: &str, chat_id: &str, until: DateTime<Utc>)
     -> Result<()>;
+    /// Where direct messages to `chat_id` go, kept with the person so that no container has
+    /// to look it up again (a storm of asks would spend a chat API call before every DM).
+    async fn remember_direct(&self, user: &str, chat_id: &str, direct: &str) -> Result<()>;
+}
+
+/// How to reach a person in chat: their chat id and, once a direct message went through, the
+/// conversation it went to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatContact {
+    pub id: String,
+    pub direct: Option<String>,
+}
+
+impl ChatContact {
+    pub fn new(id: impl Into<String>) -> Self {
+        ChatContact {
+            id: id.into(),
+            direct: None,
+        }
+    }
 }
 
 /// The chat platform (Slack today). Messages are platform-neutral; the adapter renders them.
@@ -118,7 +139,8 @@ pub trait Chat: Send + Sync {
     async fn find_person(&self, email: &str) -> Result<Option<String>>;
     /// A direct message. [`Delivery::Unreachable`] only when this person cannot get one (not
     /// in the workspace any more, deactivated); a broken token or a chat outage is an `Err`.
-    async fn send_direct(&self, chat_user: &str, message: &Message) -> Result<Delivery>;
+    /// Posted: the [`ChatRef`]'s channel is the person's direct conversation, worth remembering.
+    async fn send_direct(&self, to: &ChatContact, message: &Message) -> Result<Delivery>;
     async fn send_to_channel(&self, channel: &str, message: &Message) -> Result<ChatRef>;
     async fn update(&self, at: &ChatRef, message: &Message) -> Result<()>;
     /// A reply in the thread of an earlier message.

@@ -5,7 +5,7 @@
 use crate::core::messages::Message;
 use crate::core::record::ChatRef;
 use crate::error::{Error, Result};
-use crate::ports::{AnswerForm, Chat, Delivery};
+use crate::ports::{AnswerForm, Chat, ChatContact, Delivery};
 use async_trait::async_trait;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -116,7 +116,8 @@ impl Chat for MemoryChat {
         Ok(self.people.lock().unwrap().get(email).cloned())
     }
 
-    async fn send_direct(&self, chat_user: &str, message: &Message) -> Result<Delivery> {
+    async fn send_direct(&self, to: &ChatContact, message: &Message) -> Result<Delivery> {
+        let chat_user = to.id.as_str();
         if self.unreachable.lock().unwrap().contains(chat_user) {
             return Ok(Delivery::Unreachable("user_disabled".into()));
         }

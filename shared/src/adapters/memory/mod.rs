@@ -23,7 +23,8 @@ use crate::core::work::{Announcement, ClaimKind, WorkItem};
 use crate::error::Result;
 use crate::ports::SecretStore;
 use crate::ports::{
-    AlertStore, Clock, Directory, Inserted, SecretSource, SiemSink, SnoozeStore, WorkQueue,
+    AlertStore, ChatContact, Clock, Directory, Inserted, SecretSource, SiemSink, SnoozeStore,
+    WorkQueue,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -302,7 +303,7 @@ impl SnoozeStore for MemorySnoozes {
 #[derive(Default)]
 pub struct MemoryDirectory(
     pub Mutex<HashSet<String>>,
-    pub Mutex<HashMap<String, String>>,
+    pub Mutex<HashMap<String, ChatContact>>,
 );
 
 #[async_trait]
@@ -327,7 +328,7 @@ impl Directory for MemoryDirectory {
         Ok(users)
     }
 
-    async fn cached_chat_id(&self, user: &str, _now: DateTime<Utc>) -> Result<Option<String>> {
+    async fn cached_contact(&self, user: &str, _now: DateTime<Utc>) -> Result<Option<ChatContact>> {
         Ok(self.1.lock().unwrap().get(user).cloned())
     }
 
@@ -340,7 +341,16 @@ impl Directory for MemoryDirectory {
         self.1
             .lock()
             .unwrap()
-            .insert(user.to_string(), chat_id.to_string());
+            .insert(user.to_string(), ChatContact::new(chat_id));
+        Ok(())
+    }
+
+    async fn remember_direct(&self, user: &str, chat_id: &str, direct: &str) -> Result<()> {
+        if let Some(contact) = self.1.lock().unwrap().get_mut(user)
+            && contact.id == chat_id
+        {
+            contact.direct = Some(direct.to_string());
+        }
         Ok(())
     }
 }

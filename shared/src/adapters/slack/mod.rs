@@ -12,7 +12,7 @@ mod pacing;
 use crate::core::messages::Message;
 use crate::core::record::ChatRef;
 use crate::error::{Error, Result};
-use crate::ports::{AnswerForm, Chat, Delivery, SecretStore};
+use crate::ports::{AnswerForm, Chat, ChatContact, Delivery, SecretStore};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -65,7 +65,6 @@ pub struct SlackChat {
     base_url: String,
     secrets: Arc<dyn SecretStore>,
     pacer: std::sync::Mutex<pacing::Pacer>,
-    dm_channels: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl SlackChat {
@@ -85,7 +84,6 @@ impl SlackChat {
             base_url,
             secrets,
             pacer: Default::default(),
-            dm_channels: Default::default(),
         }
     }
 
@@ -184,27 +182,19 @@ impl SlackChat {
         })
     }
 
-    /// The person's DM channel: opened once per container and remembered (a storm of asks
-    /// would otherwise spend a `conversations.open` call before every DM).
-    async fn dm_channel(&self, chat_user: &str) -> Result<String> {
-        if let Some(channel) = self.dm_channels.lock().expect("dm lock").get(chat_user) {
-            return Ok(channel.clone());
-        }
+    /// Opens (or finds) the DM channel with a person. Called only for someone whose channel
+    /// is not remembered with them yet: the caller keeps it from the posted message.
+    async fn open_dm(&self, chat_user: &str) -> Result<String> {
         let answer = self
             .call(
                 "conversations.open",
                 Body::Json(json!({ "users": chat_user })),
             )
             .await?;
-        let channel = answer["channel"]["id"]
+        answer["channel"]["id"]
             .as_str()
-            .ok_or_else(|| Error::permanent("slack", "conversations.open: no channel id"))?
-            .to_string();
-        self.dm_channels
-            .lock()
-            .expect("dm lock")
-            .insert(chat_user.to_string(), channel.clone());
-        Ok(channel)
+            .map(str::to_string)
+            .ok_or_else(|| Error::permanent("slack", "conversations.open: no channel id"))
     }
 
     async fn post(&self, channel: &str, message: &Message) -> Result<ChatRef> {
@@ -242,14 +232,16 @@ impl Chat for SlackChat {
         }
     }
 
-    async fn send_direct(&self, chat_user: &str, message: &Message) -> Result<Delivery> {
+    async fn send_direct(&self, to: &ChatContact, message: &Message) -> Result<Delivery> {
         let sent = async {
-            let channel = self.dm_channel(chat_user).await?;
-            match self.post(&channel, message).await {
-                // The DM channel went away (archived, say): forget it, open it again.
+            let Some(known) = &to.direct else {
+                let channel = self.open_dm(&to.id).await?;
+                return self.post(&channel, message).await;
+            };
+            match self.post(known, message).await {
+                // The remembered channel went away (archived, say): open it again.
                 Err(e) if refusal_code(&e) == Some("channel_not_found") => {
-                    self.dm_channels.lock().expect("dm lock").remove(chat_user);
-                    let channel = self.dm_channel(chat_user).await?;
+                    let channel = self.open_dm(&to.id).await?;
                     self.post(&channel, message).await
                 }
                 other => other,

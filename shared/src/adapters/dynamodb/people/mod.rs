@@ -9,7 +9,7 @@ pub use second_factor::DynamoSecondFactor;
 use super::item::{iso, scan_all};
 use crate::adapters::aws_error;
 use crate::error::Result;
-use crate::ports::Directory;
+use crate::ports::{ChatContact, Directory};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -78,7 +78,7 @@ impl Directory for DynamoDirectory {
         Ok(users)
     }
 
-    async fn cached_chat_id(&self, user: &str, now: DateTime<Utc>) -> Result<Option<String>> {
+    async fn cached_contact(&self, user: &str, now: DateTime<Utc>) -> Result<Option<ChatContact>> {
         let out = self
             .client
             .get_item()
@@ -94,12 +94,16 @@ impl Directory for DynamoDirectory {
             .get("chat_id_cached_until_epoch")
             .and_then(|v| v.as_n().ok())
             .and_then(|n| n.parse::<i64>().ok());
-        Ok(match until {
-            Some(until) if until > now.timestamp() => {
-                item.get("chat_id").and_then(|v| v.as_s().ok()).cloned()
-            }
-            _ => None,
-        })
+        if until.is_none_or(|until| until <= now.timestamp()) {
+            return Ok(None);
+        }
+        let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let Some(id) = text("chat_id") else {
+            return Ok(None);
+        };
+        // A conversation remembered for an earlier id (the person was looked up again) is stale.
+        let direct = text("direct_channel").filter(|_| text("direct_for").as_ref() == Some(&id));
+        Ok(Some(ChatContact { id, direct }))
     }
 
     async fn remember_chat_id(
@@ -118,6 +122,20 @@ impl Directory for DynamoDirectory {
             .expression_attribute_values(":c", AttributeValue::S(chat_id.to_string()))
             .expression_attribute_values(":u", AttributeValue::S(iso(until)))
             .expression_attribute_values(":ue", AttributeValue::N(until.timestamp().to_string()))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        Ok(())
+    }
+
+    async fn remember_direct(&self, user: &str, chat_id: &str, direct: &str) -> Result<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("user", AttributeValue::S(user.to_string()))
+            .update_expression("SET direct_channel = :d, direct_for = :c")
+            .expression_attribute_values(":d", AttributeValue::S(direct.to_string()))
+            .expression_attribute_values(":c", AttributeValue::S(chat_id.to_string()))
             .send()
             .await
             .map_err(|e| aws_error("dynamodb", e))?;
