@@ -75,6 +75,11 @@ impl FaultProxy {
         });
     }
 
+    /// No more faults: every call from now on is forwarded.
+    pub fn heal(&self) {
+        self.rules.lock().unwrap().clear();
+    }
+
     /// How many calls of `operation` came through (faulted or not).
     pub fn calls(&self, operation: &str) -> usize {
         self.seen

@@ -16,6 +16,22 @@ pub const JSON_TOKEN: &str = "json-api-token-123";
 /// Items per page of the JSON API.
 pub const JSON_PAGE: usize = 10;
 
+/// A `[pollers.splunk_prod]` table reading the stand-in at `url` in 15-minute windows, a
+/// minute behind now, starting an hour back.
+pub fn splunk_config(url: &str) -> String {
+    format!(
+        r#"
+[pollers.splunk_prod]
+kind = "splunk"
+url = "{url}"
+saved_search = "nmap_scan"
+window_minutes = 15
+delay_seconds = 60
+first_lookback_minutes = 60
+"#
+    )
+}
+
 #[derive(Debug, Clone)]
 pub struct SiemEvent {
     pub at: DateTime<Utc>,

@@ -119,8 +119,9 @@ async fn a_crash_between_the_dm_and_the_status_write_asks_again_at_most_once() {
     let (stack, aws, slack) = stack_through_faults("fault-window").await;
     let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
     let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
-    // The ask's writes: remember the chat id, claim the ask, then the status write (failed).
-    aws.fail_after("UpdateItem", 2, Fault::Drop, SDK_ATTEMPTS);
+    // The ask's writes: remember the chat id, claim the ask, remember the DM channel, then
+    // the status write (failed).
+    aws.fail_after("UpdateItem", 3, Fault::Drop, SDK_ATTEMPTS);
     let failed = stack.deliver(&stack.notifier(&slack.url())).await;
     assert_eq!(failed.batch_item_failures.len(), 1);
     assert_eq!(
@@ -144,4 +145,139 @@ async fn a_crash_between_the_dm_and_the_status_write_asks_again_at_most_once() {
         2,
         "never more than twice"
     );
+}
+
+async fn statuses(stack: &Stack, ids: &[String]) -> Vec<String> {
+    let mut s = Vec::new();
+    for id in ids {
+        s.push(stack.alert(id).await.status.as_str().to_string());
+    }
+    s.sort();
+    s
+}
+
+/// Two alerts for Alice, asked, and the clock past both deadlines.
+async fn two_past_their_deadline(stack: &Stack, slack: &SlackStandIn) -> Vec<String> {
+    let mut ids = Vec::new();
+    for source_id in ["evt-a", "evt-b"] {
+        let sample = event("ingest-canonical.json");
+        let body = sample["body"]
+            .as_str()
+            .unwrap()
+            .replace("elastic-7f3a9c", source_id);
+        let (_, answer) = call(&stack.webhook(), &with_body(sample, &body)).await;
+        ids.push(
+            answer["alerts"][0]["alert_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    stack.deliver_ok(&stack.notifier(&slack.url())).await;
+    stack.clock.set(stack.now() + Duration::minutes(31));
+    ids
+}
+
+#[tokio::test]
+async fn a_store_outage_during_the_sweep_fails_the_run_but_not_the_others_and_the_next_run_finishes()
+ {
+    let (stack, aws, slack) = stack_through_faults("fault-sweep").await;
+    let ids = two_past_their_deadline(&stack, &slack).await;
+    // The first escalation's status write fails for good in this run.
+    aws.fail("UpdateItem", Fault::ServerError, SDK_ATTEMPTS);
+    let failed = scheduler::handle(&stack.scheduler(), json!({})).await;
+    assert!(
+        failed.is_err(),
+        "the run fails, so Lambda retries it and its failure destination sees it"
+    );
+    assert_eq!(
+        statuses(&stack, &ids).await,
+        ["asked", "escalated"],
+        "the other alert was escalated all the same"
+    );
+    let next = scheduler::handle(&stack.scheduler(), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(next["escalated"], 1);
+    stack.deliver_ok(&stack.notifier(&slack.url())).await;
+    assert_eq!(statuses(&stack, &ids).await, ["escalated", "escalated"]);
+    assert_eq!(slack.team_posts().await.len(), 2, "each posted once");
+}
+
+#[tokio::test]
+async fn a_queue_outage_after_a_deadline_escalation_still_reaches_the_team_once() {
+    let (stack, aws, slack) = stack_through_faults("fault-sweep-queue").await;
+    let ids = two_past_their_deadline(&stack, &slack).await;
+    // Both escalated; the first team-post hand-off is lost.
+    aws.fail("SendMessage", Fault::Drop, SDK_ATTEMPTS);
+    assert!(
+        scheduler::handle(&stack.scheduler(), json!({}))
+            .await
+            .is_err()
+    );
+    stack.deliver_ok(&stack.notifier(&slack.url())).await;
+    assert_eq!(slack.team_posts().await.len(), 1, "one post got through");
+    // The lost one stays owed: the sweep sends it again after the re-check time, once.
+    stack.clock.set(stack.now() + Duration::minutes(16));
+    let again = scheduler::handle(&stack.scheduler(), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(again["resent"], 1);
+    stack.deliver_ok(&stack.notifier(&slack.url())).await;
+    for id in &ids {
+        let record = stack.alert(id).await;
+        assert_eq!(record.status.as_str(), "escalated");
+        assert!(record.escalation_message.is_some(), "{id}: posted");
+    }
+    assert_eq!(slack.team_posts().await.len(), 2, "each posted once");
+    stack.clock.set(stack.now() + Duration::minutes(16));
+    let quiet = scheduler::handle(&stack.scheduler(), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(quiet["resent"], 0, "nothing owed once posted");
+}
+
+#[tokio::test]
+async fn a_store_outage_while_polling_loses_nothing_and_asks_each_alert_once() {
+    use securitybot_tests::siem::{SiemStandIn, splunk_config};
+    let (stack, aws, slack) = stack_through_faults("fault-poll").await;
+    let siem = SiemStandIn::start().await;
+    let t = stack.now();
+    siem.add("a", 6, t - Duration::minutes(40), "alice");
+    let poller = stack.poller(&splunk_config(&siem.url()), 20).await;
+    // The store refuses new alerts after the first two.
+    aws.fail_after("PutItem", 2, Fault::ServerError, usize::MAX);
+    let failed = poller.run(None).await.unwrap_err().to_string();
+    assert!(failed.contains("splunk_prod"), "{failed}");
+    assert_eq!(
+        stack.alerts().await.len(),
+        2,
+        "the run stopped at the failure"
+    );
+    aws.heal();
+    // Then every update fails (hand-off marks, checkpoint writes): alerts stored and queued,
+    // no window marked done.
+    aws.fail("UpdateItem", Fault::Drop, usize::MAX);
+    assert!(poller.run(None).await.is_err());
+    aws.heal();
+    // A clean run reads the windows again: nothing lost, nobody asked twice.
+    let done = poller.run(None).await.unwrap();
+    assert!(done[0].caught_up);
+    assert_eq!(stack.alerts().await.len(), 6);
+    for _ in 0..3 {
+        stack.deliver_ok(&stack.notifier(&slack.url())).await;
+    }
+    assert!(stack.drain_queue().await.is_empty());
+    assert_eq!(
+        dms(&slack.calls_to("chat.postMessage").await),
+        6,
+        "each polled alert asked once"
+    );
+    let asked = stack
+        .alerts()
+        .await
+        .iter()
+        .filter(|a| s(a, "status") == "asked")
+        .count();
+    assert_eq!(asked, 6);
 }

@@ -19,19 +19,7 @@ impl securitybot::ports::Clock for Ticking {
     }
 }
 
-fn splunk(url: &str) -> String {
-    format!(
-        r#"
-[pollers.splunk_prod]
-kind = "splunk"
-url = "{url}"
-saved_search = "nmap_scan"
-window_minutes = 15
-delay_seconds = 60
-first_lookback_minutes = 60
-"#
-    )
-}
+use securitybot_tests::siem::splunk_config as splunk;
 
 fn elastic(url: &str) -> String {
     format!(
