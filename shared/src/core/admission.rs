@@ -98,15 +98,26 @@ impl Admission<'_> {
 
 /// Masks secrets everywhere chat text may come from. The id is derived before this, from the
 /// unredacted alert, so redaction changes never break deduplication.
+/// Every text field, context keys as well as values: a sender decides what goes where.
 fn redact_alert(alert: &mut Alert, redactor: &Redactor) {
-    alert.title = redactor.redact(&alert.title).into_owned();
-    alert.description = redactor.redact(&alert.description).into_owned();
-    for value in alert.context.values_mut() {
-        *value = redactor.redact(value).into_owned();
+    let r = |text: &mut String| *text = redactor.redact(text).into_owned();
+    r(&mut alert.source);
+    r(&mut alert.rule);
+    r(&mut alert.title);
+    r(&mut alert.description);
+    for text in [&mut alert.user, &mut alert.source_id, &mut alert.link]
+        .into_iter()
+        .flatten()
+    {
+        r(text);
     }
-    if let Some(link) = &alert.link {
-        alert.link = Some(redactor.redact(link).into_owned());
-    }
+    alert.context = std::mem::take(&mut alert.context)
+        .into_iter()
+        .map(|(key, value)| {
+            let key = redactor.redact(&key).into_owned();
+            (key, redactor.redact(&value).into_owned())
+        })
+        .collect();
 }
 
 #[cfg(test)]
@@ -122,6 +133,35 @@ mod tests {
             confirmed_alert: AlertId::from_stored("al_confirmed"),
             created_at: a.occurred_at,
             expires_at: a.occurred_at + Duration::hours(1),
+        }
+    }
+
+    #[test]
+    fn every_stored_text_field_and_context_key_is_redacted() {
+        let redactor = Redactor::new(&[]).unwrap();
+        let facts = Facts::default();
+        for (text, secret) in crate::core::redact::tests::CORPUS {
+            let mut alert = sample();
+            alert.source = text.to_string();
+            alert.rule = text.to_string();
+            alert.title = text.to_string();
+            alert.description = text.to_string();
+            alert.user = Some(text.to_string());
+            alert.source_id = Some(text.to_string());
+            alert.link = Some(text.to_string());
+            alert.context.insert(text.to_string(), text.to_string());
+            let record = Admission {
+                alert: &alert,
+                raw: String::new(),
+                received_via: "webhook:test",
+                now: alert.occurred_at,
+                retention: Duration::days(90),
+                redactor: &redactor,
+            }
+            .record(&facts, &decide(&facts));
+            let stored = serde_json::to_string(&record.alert).unwrap();
+            assert!(!stored.contains(secret), "{secret:?} survived in {stored}");
+            assert_eq!(record.id, alert.id(), "the id is the unredacted alert's");
         }
     }
 
