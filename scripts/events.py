@@ -12,9 +12,9 @@ X-Securitybot-Signature: v1=<hex> with X-Securitybot-Timestamp: <unix seconds>.
 import hashlib, hmac, json, sys, time
 from pathlib import Path
 
-LOCAL_KEY = "local-webhook-key-change-me"  # the local stack's key (scripts/local-run.sh)
+LOCAL_KEY = "local-webhook-key-change-me-32-bytes-min"  # the local stack's key (scripts/local-run.sh)
 LOCAL_SIGNING_SECRET = "local-slack-signing-secret"  # the local stack's Slack signing secret
-SAMPLE_ALERT_ID = "al_783c795f86a210ce15c90e963f73a719"  # the id of events/ingest-canonical.json's alert
+SAMPLE_ALERT_ID = "al_da20d58b54be3bd13ed6da41aa0b5fda"  # the id of events/ingest-canonical.json's alert
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 FIXED_TS = 1795860000  # 2026-11-28T08:00:00Z: signed samples are stale on purpose; `sign` refreshes them
 
@@ -161,13 +161,13 @@ def conversation_events():
                                             "code": {"value": {"type": "plain_text_input", "value": "123456"}},
                                             "snooze": {"value": {"type": "static_select", "selected_option": {"value": "240"}}}}}}}
     admin = {
-        "admin-enroll": {"command": "enroll", "user": "alice@example.com"},
-        "admin-reset-second-factor": {"command": "reset_second_factor", "user": "alice@example.com"},
-        "admin-never-contact-add": {"command": "never_contact_add", "user": "ceo@example.com"},
-        "admin-never-contact-remove": {"command": "never_contact_remove", "user": "ceo@example.com"},
+        "admin-enroll": {"command": "enroll", "user": "alice@example.com", "operator": "security-oncall"},
+        "admin-reset-second-factor": {"command": "reset_second_factor", "user": "alice@example.com", "operator": "security-oncall"},
+        "admin-never-contact-add": {"command": "never_contact_add", "user": "ceo@example.com", "operator": "security-oncall"},
+        "admin-never-contact-remove": {"command": "never_contact_remove", "user": "ceo@example.com", "operator": "security-oncall"},
         "admin-never-contact-list": {"command": "never_contact_list"},
         "admin-snooze-list": {"command": "snooze_list", "user": "alice@example.com"},
-        "admin-snooze-remove": {"command": "snooze_remove", "snooze_key": "sz_00000000000000000000000000000000"},
+        "admin-snooze-remove": {"command": "snooze_remove", "snooze_key": "sz_00000000000000000000000000000000", "operator": "security-oncall"},
         "admin-show-alert": {"command": "show_alert", "alert_id": SAMPLE_ALERT_ID},
     }
     return {

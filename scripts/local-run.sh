@@ -20,7 +20,7 @@ scripts/setup.sh --lambda
 source scripts/moto.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
-KEY=local-webhook-key-change-me
+KEY=local-webhook-key-change-me-32-bytes-min
 SLACK_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 SECRET=$(python3 -c 'import json; print(json.dumps({"webhook_keys": [{"id": "local", "secret": "'$KEY'"}],
   "slack_bot_token": "xoxb-local-bot-token", "slack_signing_secret": "local-slack-signing-secret",

@@ -22,7 +22,7 @@ pub mod faults;
 pub mod siem;
 pub mod slack;
 
-pub const LOCAL_KEY: &str = "local-webhook-key-change-me";
+pub const LOCAL_KEY: &str = "local-webhook-key-change-me-32-bytes-min";
 /// The same as scripts/events.py's, so the samples in events/ verify.
 pub const SIGNING_SECRET: &str = "local-slack-signing-secret";
 /// 32 bytes, base64.
@@ -31,7 +31,7 @@ pub const SECURITY_CHANNEL: &str = "CSECURITY";
 pub const HEC_TOKEN: &str = "hec-token-0000-1111";
 pub const WRITEBACK_KEY: &str = "writeback-signing-key";
 pub const TEAM_MEMBER: &str = "UTEAM1";
-pub const SECOND_KEY: &str = "second-key-for-rotation";
+pub const SECOND_KEY: &str = "second-key-for-rotation-at-least-32-bytes";
 
 pub type Item = HashMap<String, AttributeValue>;
 

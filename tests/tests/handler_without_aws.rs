@@ -15,10 +15,7 @@ use std::time::Duration;
 fn webhook(alerts: Arc<MemoryAlerts>, queue: Arc<MemoryQueue>) -> Webhook {
     let bot = BotConfig::load(None).unwrap();
     let secrets = Secrets {
-        webhook_keys: vec![WebhookKey {
-            id: "local".into(),
-            secret: SecretString::new(LOCAL_KEY),
-        }],
+        webhook_keys: vec![WebhookKey::any("local", SecretString::new(LOCAL_KEY))],
         ..Secrets::default()
     };
     Webhook {

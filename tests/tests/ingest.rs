@@ -552,3 +552,62 @@ async fn the_store_round_trips_a_record() {
     assert_eq!(record.history[0].actor, "webhook:local");
     assert_eq!(record.expires_at - record.received_at, Duration::days(180));
 }
+
+#[tokio::test]
+async fn one_key_cannot_take_the_place_of_another_sources_alerts() {
+    const GRAFANA_KEY: &str = "grafana-prod-key-0123456789abcdef0123";
+    let stack = Stack::new("impersonation").await;
+    stack
+        .set_secret(
+            &json!({"webhook_keys": [
+                {"id": "local", "secret": LOCAL_KEY},
+                {"id": "grafana-prod", "secret": GRAFANA_KEY, "sources": ["grafana"], "modes": ["bearer"]},
+            ]})
+            .to_string(),
+        )
+        .await;
+    let webhook = stack.webhook();
+    let as_key = |name: &str, key: &str| {
+        set_header(event(name), "authorization", Some(&format!("Bearer {key}")))
+    };
+    // A holder of another key sends Grafana's next alert first, word for word.
+    let (status, forged) = call(&webhook, &as_key("ingest-grafana.json", LOCAL_KEY)).await;
+    assert_eq!(status, 202, "{forged}");
+    // The real one still counts: its id is not the forger's.
+    let (status, real) = call(&webhook, &as_key("ingest-grafana.json", GRAFANA_KEY)).await;
+    assert_eq!(status, 202, "{real}");
+    assert_ne!(
+        real["alerts"][0]["outcome"], "duplicate",
+        "pre-empted by another key: {real}"
+    );
+    assert_ne!(
+        forged["alerts"][0]["alert_id"],
+        real["alerts"][0]["alert_id"]
+    );
+    // Its retry is still a duplicate of itself.
+    let (_, again) = call(&webhook, &as_key("ingest-grafana.json", GRAFANA_KEY)).await;
+    assert_eq!(again["alerts"][0]["outcome"], "duplicate");
+
+    // A bound key sends nothing else, and nothing of such a batch is stored.
+    let before = stack.alerts().await.len();
+    let (status, body) = call(
+        &webhook,
+        &as_key("ingest-canonical-batch.json", GRAFANA_KEY),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("source_not_allowed")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("'grafana-prod'"),
+        "{body}"
+    );
+    assert_eq!(stack.alerts().await.len(), before);
+    // A bearer-only key is refused as a URL token.
+    let mut by_url = event("ingest-splunk.json");
+    by_url["rawQueryString"] = format!("token={GRAFANA_KEY}").into();
+    by_url["queryStringParameters"]["token"] = GRAFANA_KEY.into();
+    assert_eq!(call(&webhook, &by_url).await.0, 401);
+}

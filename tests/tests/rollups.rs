@@ -40,6 +40,7 @@ fn record(
         occurred_at: received,
         context: BTreeMap::from([("host".to_string(), format!("build-{n}"))]),
         link: None,
+        sender: None,
     };
     let mut history = vec![AuditEntry {
         at: received,

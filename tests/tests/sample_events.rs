@@ -77,7 +77,7 @@ async fn the_conversation_samples_drive_the_real_handlers() {
     let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
     let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
     assert_eq!(
-        id, "al_783c795f86a210ce15c90e963f73a719",
+        id, "al_da20d58b54be3bd13ed6da41aa0b5fda",
         "the samples refer to this alert"
     );
 

@@ -185,14 +185,14 @@ async fn the_webhook_sink_signs_what_it_sends() {
         .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap().to_string()))
         .collect();
     let no_query = std::collections::HashMap::new();
-    let key = securitybot::core::secrets::WebhookKey {
-        id: "siem".into(),
-        secret: securitybot::core::secrets::SecretString::new(WRITEBACK_KEY),
-    };
+    let key = securitybot::core::secrets::WebhookKey::any(
+        "siem",
+        securitybot::core::secrets::SecretString::new(WRITEBACK_KEY),
+    );
     let credential = securitybot::intake::auth::credential(&headers, &no_query).unwrap();
     let verified = securitybot::intake::auth::verify(credential, &r.body, &[key], stack.now(), 300);
     assert_eq!(
-        verified,
+        verified.map(|k| k.id),
         Ok("siem".to_string()),
         "signed exactly as our own webhook checks signatures"
     );

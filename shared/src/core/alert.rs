@@ -90,6 +90,9 @@ impl AlertId {
             ));
         };
         field("v", "1");
+        if let Some(sender) = &alert.sender {
+            field("sender", sender);
+        }
         field("source", &alert.source);
         match &alert.source_id {
             Some(source_id) => field("source_id", source_id),
@@ -136,6 +139,11 @@ pub struct Alert {
     /// Where it happened: host, ip, command... Sorted so hashing and display are stable.
     pub context: BTreeMap<String, String>,
     pub link: Option<String>,
+    /// The webhook key it came through, when that key may send any source: its ids are then
+    /// its own, so no other key can send an alert that takes the place of one of its alerts.
+    /// `None` for keys bound to their sources and for pollers (the source is theirs alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
 }
 
 impl Alert {
@@ -161,6 +169,7 @@ pub(crate) mod tests {
             occurred_at: Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap(),
             context: [("host".to_string(), "build-01".to_string())].into(),
             link: None,
+            sender: None,
         }
     }
 

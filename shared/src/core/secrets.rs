@@ -33,6 +33,68 @@ pub struct WebhookKey {
     /// A name for logs and the audit trail ("splunk-prod"); never the secret itself.
     pub id: String,
     pub secret: SecretString,
+    /// The alert sources this key may send (`"splunk"`, `"grafana"`, a canonical sender's
+    /// `source`). Empty: any source, with alert ids private to this key (see `Alert::sender`).
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// The ways this key may be presented: `hmac`, `bearer`, `url_token`. Empty: any.
+    #[serde(default)]
+    pub modes: Vec<String>,
+}
+
+/// Shorter webhook keys are refused at load: a key is a password a SIEM stores in plain
+/// config, and 32 random bytes is what `openssl rand -hex 32` gives.
+pub const MIN_WEBHOOK_KEY_BYTES: usize = 32;
+/// The names of the ways a webhook key can be presented.
+pub const AUTH_MODES: &[&str] = &["hmac", "bearer", "url_token"];
+
+impl WebhookKey {
+    /// A key with no limits (tests, the generated default key).
+    pub fn any(id: impl Into<String>, secret: SecretString) -> Self {
+        WebhookKey {
+            id: id.into(),
+            secret,
+            sources: Vec::new(),
+            modes: Vec::new(),
+        }
+    }
+
+    pub fn allows_mode(&self, mode: &str) -> bool {
+        self.modes.is_empty() || self.modes.iter().any(|m| m == mode)
+    }
+
+    /// Whether an alert from `source` may come through this key.
+    pub fn allows_source(&self, source: &str) -> bool {
+        self.sources.is_empty() || self.sources.iter().any(|s| s == source)
+    }
+
+    /// The id namespace of this key's alerts: its own when it may send any source.
+    pub fn sender(&self) -> Option<String> {
+        self.sources.is_empty().then(|| self.id.clone())
+    }
+
+    /// A clear refusal for a key that would weaken the webhook, naming the key, never its value.
+    fn check(&self) -> Result<()> {
+        let len = self.secret.expose().len();
+        if len < MIN_WEBHOOK_KEY_BYTES {
+            return Err(Error::Config(format!(
+                "webhook key '{}' is {len} bytes; at least {MIN_WEBHOOK_KEY_BYTES} are needed (make one with: openssl rand -hex 32)",
+                self.id
+            )));
+        }
+        if let Some(bad) = self
+            .modes
+            .iter()
+            .find(|m| !AUTH_MODES.contains(&m.as_str()))
+        {
+            return Err(Error::Config(format!(
+                "webhook key '{}' has an unknown mode '{bad}' (modes: {})",
+                self.id,
+                AUTH_MODES.join(", ")
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// One seed key: an id (written into every seed sealed under it) and 32 bytes, base64.
@@ -82,13 +144,17 @@ pub struct Secrets {
 impl Secrets {
     pub fn from_json(text: &str) -> Result<Self> {
         // serde's message may quote the input, which is secret: keep only its position.
-        serde_json::from_str(text).map_err(|e| {
+        let secrets: Secrets = serde_json::from_str(text).map_err(|e| {
             Error::Config(format!(
                 "the secret is not valid Securitybot JSON (line {}, column {}): expected an object with webhook_keys",
                 e.line(),
                 e.column()
             ))
-        })
+        })?;
+        for key in secrets.webhook_keys() {
+            key.check()?;
+        }
+        Ok(secrets)
     }
 
     /// A named part of the secret that a function cannot work without.
@@ -125,10 +191,7 @@ impl Secrets {
     pub fn webhook_keys(&self) -> Vec<WebhookKey> {
         self.webhook_key
             .iter()
-            .map(|secret| WebhookKey {
-                id: "default".into(),
-                secret: secret.clone(),
-            })
+            .map(|secret| WebhookKey::any("default", secret.clone()))
             .chain(self.webhook_keys.iter().cloned())
             .filter(|key| !key.secret.expose().is_empty())
             .collect()
@@ -141,13 +204,39 @@ mod tests {
 
     #[test]
     fn secrets_never_print_and_parse_errors_do_not_quote_them() {
-        let s =
-            Secrets::from_json(r#"{"webhook_keys":[{"id":"siem","secret":"hunter2"}]}"#).unwrap();
-        assert!(!format!("{s:?}").contains("hunter2"));
+        let key = "k".repeat(MIN_WEBHOOK_KEY_BYTES);
+        let s = Secrets::from_json(&format!(
+            r#"{{"webhook_keys":[{{"id":"siem","secret":"{key}","sources":["splunk"],"modes":["hmac"]}}]}}"#
+        ))
+        .unwrap();
+        assert!(!format!("{s:?}").contains(&key));
         assert_eq!(s.webhook_keys()[0].id, "siem");
+        assert!(s.webhook_keys()[0].allows_source("splunk"));
+        assert!(!s.webhook_keys()[0].allows_source("grafana"));
+        let err = Secrets::from_json(&format!(
+            r#"{{"webhook_keys":[{{"id":"siem","secret":"{key}","x":1}}]}}"#
+        ))
+        .unwrap_err();
+        assert!(!err.to_string().contains(&key), "{err}");
+    }
+
+    #[test]
+    fn short_keys_and_unknown_modes_are_refused_at_load_naming_the_key() {
         let err =
-            Secrets::from_json(r#"{"webhook_keys":[{"id":"siem","secret":"hunter2","x":1}]}"#)
-                .unwrap_err();
-        assert!(!err.to_string().contains("hunter2"), "{err}");
+            Secrets::from_json(r#"{"webhook_keys":[{"id":"grafana-prod","secret":"hunter2"}]}"#)
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.contains("'grafana-prod' is 7 bytes") && err.contains("at least 32"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+        let key = "k".repeat(40);
+        let err = Secrets::from_json(&format!(
+            r#"{{"webhook_keys":[{{"id":"siem","secret":"{key}","modes":["basic"]}}]}}"#
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("unknown mode 'basic'"), "{err}");
     }
 }

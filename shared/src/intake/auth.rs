@@ -98,14 +98,18 @@ pub fn credential<'a>(
     }
 }
 
-/// Returns the id of the key that matched.
+/// Returns the key that matched (only keys allowed to be presented this way are tried).
 pub fn verify(
     credential: Credential<'_>,
     body: &[u8],
     keys: &[WebhookKey],
     now: DateTime<Utc>,
     tolerance_seconds: i64,
-) -> Result<String, AuthFailure> {
+) -> Result<WebhookKey, AuthFailure> {
+    let keys: Vec<&WebhookKey> = keys
+        .iter()
+        .filter(|k| k.allows_mode(credential.mode()))
+        .collect();
     let matched = match credential {
         Credential::Signature {
             timestamp,
@@ -127,13 +131,13 @@ pub fn verify(
                 .ok_or(AuthFailure::Malformed(
                     "X-Securitybot-Signature must be 'v1=<hex HMAC-SHA256>'",
                 ))?;
-            first_match(keys, |key| {
+            first_match(&keys, |key| {
                 sign(key.secret.expose().as_bytes(), timestamp.trim(), body)
                     .ct_eq(&given)
                     .into()
             })
         }
-        Credential::Bearer(token) | Credential::UrlToken(token) => first_match(keys, |key| {
+        Credential::Bearer(token) | Credential::UrlToken(token) => first_match(&keys, |key| {
             key.secret
                 .expose()
                 .as_bytes()
@@ -145,10 +149,10 @@ pub fn verify(
 }
 
 /// Tries every key (no early exit) and reports the first that matched.
-fn first_match(keys: &[WebhookKey], matches: impl Fn(&WebhookKey) -> bool) -> Option<String> {
+fn first_match(keys: &[&WebhookKey], matches: impl Fn(&WebhookKey) -> bool) -> Option<WebhookKey> {
     keys.iter().fold(None, |found, key| {
         let hit = matches(key);
-        found.or(hit.then(|| key.id.clone()))
+        found.or(hit.then(|| (*key).clone()))
     })
 }
 
@@ -160,15 +164,39 @@ mod tests {
 
     fn keys() -> Vec<WebhookKey> {
         vec![
-            WebhookKey {
-                id: "old".into(),
-                secret: SecretString::new("old-key"),
-            },
-            WebhookKey {
-                id: "new".into(),
-                secret: SecretString::new("new-key"),
-            },
+            WebhookKey::any("old", SecretString::new("old-key")),
+            WebhookKey::any("new", SecretString::new("new-key")),
         ]
+    }
+
+    /// `verify`, reporting the matched key's id.
+    fn verify_id(
+        credential: Credential<'_>,
+        body: &[u8],
+        keys: &[WebhookKey],
+        now: DateTime<Utc>,
+        tolerance: i64,
+    ) -> Result<String, AuthFailure> {
+        verify(credential, body, keys, now, tolerance).map(|k| k.id)
+    }
+
+    #[test]
+    fn a_key_is_only_tried_in_the_modes_it_allows() {
+        let mut hmac_only = WebhookKey::any("siem", SecretString::new("old-key"));
+        hmac_only.modes = vec!["hmac".into()];
+        let keys = [hmac_only];
+        let q = HashMap::new();
+        let h: HashMap<_, _> = [("authorization".to_string(), "Bearer old-key".to_string())].into();
+        assert_eq!(
+            verify_id(credential(&h, &q).unwrap(), b"", &keys, now(), 300),
+            Err(AuthFailure::Invalid),
+            "a leaked HMAC key cannot be used as a bearer token"
+        );
+        let (h, q) = signed("old-key", now().timestamp(), b"{}");
+        assert_eq!(
+            verify_id(credential(&h, &q).unwrap(), b"{}", &keys, now(), 300),
+            Ok("siem".into())
+        );
     }
 
     fn now() -> DateTime<Utc> {
@@ -196,7 +224,7 @@ mod tests {
     fn any_current_key_signs() {
         for key in ["old-key", "new-key"] {
             let (h, q) = signed(key, now().timestamp() - 10, b"{}");
-            let id = verify(credential(&h, &q).unwrap(), b"{}", &keys(), now(), 300).unwrap();
+            let id = verify_id(credential(&h, &q).unwrap(), b"{}", &keys(), now(), 300).unwrap();
             assert_eq!(id, key.trim_end_matches("-key"));
         }
     }
@@ -205,17 +233,17 @@ mod tests {
     fn tampered_expired_and_unknown_signatures_fail() {
         let (h, q) = signed("new-key", now().timestamp(), b"{}");
         assert_eq!(
-            verify(credential(&h, &q).unwrap(), b"{ }", &keys(), now(), 300),
+            verify_id(credential(&h, &q).unwrap(), b"{ }", &keys(), now(), 300),
             Err(AuthFailure::Invalid)
         );
         let (h, q) = signed("new-key", now().timestamp() - 301, b"{}");
         assert_eq!(
-            verify(credential(&h, &q).unwrap(), b"{}", &keys(), now(), 300),
+            verify_id(credential(&h, &q).unwrap(), b"{}", &keys(), now(), 300),
             Err(AuthFailure::Expired)
         );
         let (h, q) = signed("other", now().timestamp(), b"{}");
         assert_eq!(
-            verify(credential(&h, &q).unwrap(), b"{}", &keys(), now(), 300),
+            verify_id(credential(&h, &q).unwrap(), b"{}", &keys(), now(), 300),
             Err(AuthFailure::Invalid)
         );
     }
@@ -225,7 +253,7 @@ mod tests {
         for ts in [i64::MIN, i64::MIN + 1, i64::MAX, -1, 0] {
             let (h, q) = signed("new-key", ts, b"{}");
             assert_eq!(
-                verify(credential(&h, &q).unwrap(), b"{}", &keys(), now(), 300),
+                verify_id(credential(&h, &q).unwrap(), b"{}", &keys(), now(), 300),
                 Err(AuthFailure::Expired),
                 "{ts}"
             );
@@ -243,7 +271,7 @@ mod tests {
         ] {
             let h: HashMap<_, _> = [("authorization".to_string(), value.to_string())].into();
             assert_eq!(
-                verify(credential(&h, &q).unwrap(), b"", &keys(), now(), 300),
+                verify_id(credential(&h, &q).unwrap(), b"", &keys(), now(), 300),
                 Ok("old".into()),
                 "{value}"
             );
@@ -262,7 +290,7 @@ mod tests {
         let q = HashMap::new();
         let h: HashMap<_, _> = [("authorization".to_string(), "Bearer old-key".to_string())].into();
         assert_eq!(
-            verify(credential(&h, &q).unwrap(), b"", &keys(), now(), 300),
+            verify_id(credential(&h, &q).unwrap(), b"", &keys(), now(), 300),
             Ok("old".into())
         );
         let h: HashMap<_, _> = [("authorization".to_string(), "Basic abc".to_string())].into();
@@ -270,7 +298,7 @@ mod tests {
         let h = HashMap::new();
         let q: HashMap<_, _> = [("token".to_string(), "nope".to_string())].into();
         assert_eq!(
-            verify(credential(&h, &q).unwrap(), b"", &keys(), now(), 300),
+            verify_id(credential(&h, &q).unwrap(), b"", &keys(), now(), 300),
             Err(AuthFailure::Invalid)
         );
         assert!(matches!(

@@ -8,6 +8,7 @@ use super::formats::mapping::SourceMappings;
 use super::formats::{self, Entry, Format, ParseContext};
 use super::rejection::Rejection;
 use crate::core::http::{Reply, Request};
+use crate::core::secrets::WebhookKey;
 use crate::ports::SecretStore;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -74,7 +75,7 @@ impl Webhook {
                 ),
             ));
         }
-        let key_id = self.authenticate(req).await?;
+        let key = self.authenticate(req).await?;
         let content_type = req
             .headers
             .get("content-type")
@@ -99,12 +100,31 @@ impl Webhook {
             max_batch: self.limits.max_batch,
         };
         let entries = formats::parse(format, req.body, &ctx)?;
-        self.admit_all(entries, &format!("webhook:{key_id}")).await
+        // A key bound to its sources sends nothing else; checked for the whole batch first,
+        // so a refused batch leaves nothing half-admitted.
+        for entry in &entries {
+            if let Entry::Alert(draft) = entry
+                && !key.allows_source(&draft.source)
+            {
+                tracing::warn!(key = %key.id, source = %draft.source, "webhook key sent a source it is not bound to");
+                return Err(Rejection::new(
+                    403,
+                    "source_not_allowed",
+                    format!(
+                        "the webhook key '{}' may send alerts from {}, not from '{}'",
+                        key.id,
+                        key.sources.join(", "),
+                        formats::fields::truncate(&draft.source, 64)
+                    ),
+                ));
+            }
+        }
+        self.admit_all(entries, &key).await
     }
 
     /// Checks the credential against the cached keys, and once more against freshly read ones
     /// before refusing, so a key rotated in Secrets Manager works at once.
-    async fn authenticate(&self, req: &Request<'_>) -> Result<String, Rejection> {
+    async fn authenticate(&self, req: &Request<'_>) -> Result<WebhookKey, Rejection> {
         let refuse = |failure: AuthFailure, mode: &str| {
             // The attempt is logged with what it was, never with what it carried.
             tracing::warn!(mode, reason = ?failure, source_ip = req.source_ip.unwrap_or("unknown"), path = req.path, "webhook authentication refused");
@@ -121,7 +141,7 @@ impl Webhook {
             now,
             tolerance,
         ) {
-            Ok(key_id) => Ok(key_id),
+            Ok(key) => Ok(key),
             Err(AuthFailure::Invalid) => {
                 let fresh = self.secrets.refresh().await.map_err(unavailable)?;
                 auth::verify(credential, req.body, &fresh.webhook_keys(), now, tolerance)
@@ -134,7 +154,9 @@ impl Webhook {
     /// Admits each alert on its own: one failing never keeps the others out. The answer lists
     /// every alert's outcome; when any failed, it is a 503 (any failure retryable) or a 500,
     /// and the SIEM may send the whole batch again: admission is idempotent.
-    async fn admit_all(&self, entries: Vec<Entry>, via: &str) -> Result<Reply, Rejection> {
+    async fn admit_all(&self, entries: Vec<Entry>, key: &WebhookKey) -> Result<Reply, Rejection> {
+        let via = format!("webhook:{}", key.id);
+        let via = via.as_str();
         let mut results = Vec::with_capacity(entries.len());
         let (mut failed, mut retryable) = (0, false);
         for (index, entry) in entries.into_iter().enumerate() {
@@ -143,7 +165,8 @@ impl Webhook {
                     json!({ "index": index, "outcome": "ignored", "reason": reason })
                 }
                 Entry::Alert(draft) => {
-                    let (alert, raw) = formats::finish(*draft, &self.intake.rules);
+                    let (mut alert, raw) = formats::finish(*draft, &self.intake.rules);
+                    alert.sender = key.sender();
                     match self.intake.admit(&alert, raw, via).await {
                         Ok((id, outcome)) => {
                             let mut result = json!({ "index": index, "alert_id": id });

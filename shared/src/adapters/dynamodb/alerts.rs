@@ -624,6 +624,8 @@ pub fn from_item(item: &HashMap<String, AttributeValue>) -> Result<AlertRecord> 
             occurred_at: r.time("occurred_at")?,
             context: r.map("context"),
             link: r.opt_s("link"),
+            // Part of the id, which is stored; received_via names the key.
+            sender: None,
         },
         user: r.opt_s("user"),
         status: r.parsed("status")?,

@@ -121,6 +121,7 @@ pub fn finish(draft: Draft, rules: &RuleBook) -> (Alert, String) {
         occurred_at: draft.occurred_at,
         context: draft.context,
         link: draft.link,
+        sender: None,
     };
     (alert, draft.raw)
 }
