@@ -8,6 +8,7 @@
 use crate::adapters::duo::DuoSettings;
 use crate::core::enrollment::Approval;
 use crate::core::identity::IdentityConfig;
+use crate::core::links::LinkPolicy;
 use crate::core::redact::Redactor;
 use crate::core::rules::{Defaults, RuleBook, RuleOverrides};
 use crate::error::{Error, Result};
@@ -325,6 +326,16 @@ struct ConfigFile {
     pollers: BTreeMap<String, crate::intake::poll::PollSource>,
     #[serde(default)]
     second_factor: SecondFactorSection,
+    #[serde(default)]
+    links: LinksSection,
+}
+
+/// `[links]`: the SIEM hosts an alert's link may point to (each poller's host is added).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinksSection {
+    #[serde(default)]
+    siem_hosts: Vec<String>,
 }
 
 /// `[second_factor]`: how a Yes is proven, and how a self-service TOTP enrollment is vouched for.
@@ -414,6 +425,8 @@ pub struct BotConfig {
     pub approval: Approval,
     /// Duo, when a Yes is proven by a Duo push (`[second_factor] method = "duo"`).
     pub duo: Option<DuoSettings>,
+    /// Where an alert's link may point (`[links] siem_hosts` and the pollers' hosts).
+    pub links: LinkPolicy,
 }
 
 impl BotConfig {
@@ -442,6 +455,13 @@ impl BotConfig {
         for (name, source) in &file.pollers {
             problems.extend(source.problems(name));
         }
+        problems.extend(LinkPolicy::problems(&file.links.siem_hosts));
+        let poller_hosts = file.pollers.values().filter_map(|p| {
+            url::Url::parse(&p.url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+        });
+        let links = LinkPolicy::new(file.links.siem_hosts.iter().cloned().chain(poller_hosts));
         let redactor = Redactor::new(&file.redaction.patterns)
             .map_err(|e| problems.push(e))
             .ok();
@@ -454,6 +474,7 @@ impl BotConfig {
                 pollers: file.pollers,
                 approval,
                 duo,
+                links,
             }),
             _ => Err(Error::Config(format!("{origin}: {}", problems.join("; ")))),
         }

@@ -76,6 +76,7 @@ impl Adapters {
             rules: Arc::new(bot.rules.clone()),
             identity: bot.identity.clone(),
             redactor: bot.redactor.clone(),
+            links: bot.links.clone(),
             retention: chrono::Duration::days(retention_days),
         }
     }

@@ -28,6 +28,7 @@ fn webhook(alerts: Arc<MemoryAlerts>, queue: Arc<MemoryQueue>) -> Webhook {
             rules: Arc::new(bot.rules),
             identity: bot.identity,
             redactor: bot.redactor,
+            links: bot.links,
             retention: chrono::Duration::days(1),
         },
         secrets: Arc::new(SecretsCache::new(

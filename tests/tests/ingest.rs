@@ -611,3 +611,35 @@ async fn one_key_cannot_take_the_place_of_another_sources_alerts() {
     by_url["queryStringParameters"]["token"] = GRAFANA_KEY.into();
     assert_eq!(call(&webhook, &by_url).await.0, 401);
 }
+
+#[tokio::test]
+async fn a_link_to_a_host_that_is_not_a_listed_siem_is_kept_as_defanged_text() {
+    let stack = Stack::new("links").await;
+    let webhook = stack.webhook();
+    let sample = event("ingest-canonical.json");
+    let body = sample["body"]
+        .as_str()
+        .unwrap()
+        .replace("https://siem.example.com/app", "https://evil.example/app");
+    let (status, answer) = call(&webhook, &with_body(sample, &body)).await;
+    assert_eq!(status, 202, "{answer}");
+    let id = answer["alerts"][0]["alert_id"].as_str().unwrap();
+    let record = stack.alert(id).await;
+    assert_eq!(record.alert.link, None, "no link to evil.example");
+    assert_eq!(
+        record.alert.context["link"],
+        "hxxps://evil[.]example/app/security/alerts/7f3a9c"
+    );
+    // A listed host stays a link.
+    let sample = event("ingest-canonical.json");
+    let body = sample["body"]
+        .as_str()
+        .unwrap()
+        .replace("elastic-7f3a9c\"", "elastic-other\"");
+    let (_, answer) = call(&webhook, &with_body(sample, &body)).await;
+    let id = answer["alerts"][0]["alert_id"].as_str().unwrap();
+    assert_eq!(
+        stack.alert(id).await.alert.link.as_deref(),
+        Some("https://siem.example.com/app/security/alerts/7f3a9c")
+    );
+}

@@ -1,6 +1,7 @@
 //! What to do with a newly received alert, decided from facts gathered by the caller.
 
 use super::alert::{Alert, AlertId};
+use super::links::{LinkPolicy, Vetted};
 use super::record::AlertRecord;
 use super::redact::Redactor;
 use super::snooze::Snooze;
@@ -52,6 +53,7 @@ pub struct Admission<'a> {
     pub now: DateTime<Utc>,
     pub retention: Duration,
     pub redactor: &'a Redactor,
+    pub links: &'a LinkPolicy,
 }
 
 impl Admission<'_> {
@@ -78,6 +80,15 @@ impl Admission<'_> {
         };
         let mut alert = self.alert.clone();
         redact_alert(&mut alert, self.redactor);
+        // Only links to the listed SIEM hosts stay links; anything else is kept as text.
+        if let Some(link) = alert.link.take() {
+            match self.links.vet(&link) {
+                Vetted::Link(link) => alert.link = Some(link),
+                Vetted::Text(text) => {
+                    alert.context.insert("link".into(), text);
+                }
+            }
+        }
         let id = self.alert.id();
         AlertRecord {
             user: facts.user.clone(),
@@ -157,6 +168,7 @@ mod tests {
                 now: alert.occurred_at,
                 retention: Duration::days(90),
                 redactor: &redactor,
+                links: &LinkPolicy::default(),
             }
             .record(&facts, &decide(&facts));
             let stored = serde_json::to_string(&record.alert).unwrap();
@@ -221,6 +233,7 @@ mod tests {
             now: alert.occurred_at,
             retention: Duration::days(90),
             redactor: &redactor,
+            links: &LinkPolicy::default(),
         }
         .record(&facts, &decide(&facts));
         assert_eq!(record.id, alert.id());
@@ -233,6 +246,7 @@ mod tests {
             now: alert.occurred_at,
             retention: Duration::days(90),
             redactor: &redactor,
+            links: &LinkPolicy::default(),
         }
         .record(&facts, &decide(&facts));
         assert!(

@@ -492,6 +492,7 @@ pub(crate) mod tests {
             now: alert.occurred_at,
             retention: chrono::Duration::days(1),
             redactor: &Redactor::new(&[]).unwrap(),
+            links: &crate::core::links::LinkPolicy::new(["siem.example.com"]),
         }
         .record(&facts, &decide(&facts))
     }

@@ -7,6 +7,7 @@ pub mod enrollment;
 pub mod http;
 pub mod identity;
 pub mod interaction;
+pub mod links;
 pub mod messages;
 pub mod poll;
 pub mod record;

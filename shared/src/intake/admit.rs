@@ -4,6 +4,7 @@
 use crate::core::admission::{Admission, Decision, Facts, decide};
 use crate::core::alert::{Alert, AlertId};
 use crate::core::identity::IdentityConfig;
+use crate::core::links::LinkPolicy;
 use crate::core::redact::Redactor;
 use crate::core::rules::RuleBook;
 use crate::core::snooze::SnoozeScope;
@@ -39,6 +40,7 @@ pub struct Intake {
     pub rules: Arc<RuleBook>,
     pub identity: IdentityConfig,
     pub redactor: Redactor,
+    pub links: LinkPolicy,
     pub retention: Duration,
 }
 
@@ -61,6 +63,7 @@ impl Intake {
             now,
             retention: self.retention,
             redactor: &self.redactor,
+            links: &self.links,
         }
         .record(&facts, &decision);
         let id = record.id.clone();
