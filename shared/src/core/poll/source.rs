@@ -47,10 +47,13 @@ impl ItemMapping {
             description_field: Some("_source.kibana.alert.rule.description".into()),
             severity_field: Some("_source.kibana.alert.severity".into()),
             time_field: Some("_source.@timestamp".into()),
+            // Named as the other sources name them: `host` is what snooze scopes use.
             context_fields: vec![
-                "_source.host.name".into(),
-                "_source.source.ip".into(),
-                "_source.process.command_line".into(),
+                "host=_source.host.name".into(),
+                "ip=_source.source.ip".into(),
+                "command=_source.process.command_line".into(),
+                "process_name=_source.process.name".into(),
+                "parent_process=_source.process.parent.command_line".into(),
             ],
             link_field: None,
         }

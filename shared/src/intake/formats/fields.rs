@@ -160,11 +160,18 @@ pub fn type_name(value: &Value) -> &'static str {
     }
 }
 
-/// Forgiving context for native bodies: each configured path contributes its value (named
-/// after the path's last segment), or, when it names an object, each of its scalar members.
+/// Forgiving context for native bodies: each configured path contributes its value, or, when
+/// it names an object, each of its scalar members. A path written `key=path` names its value
+/// `key` (so `host=_source.host.name` is `host`, which snooze scopes and people understand);
+/// otherwise the key is the path's last segment. The first path to give a key wins, so several
+/// spellings of one field (`command=cmdline`, `command=CommandLine`) can be listed in order.
 pub fn gather_context(root: &Value, paths: &[String]) -> BTreeMap<String, String> {
     let mut context = BTreeMap::new();
-    for path in paths {
+    for entry in paths {
+        let (name, path) = match entry.split_once('=') {
+            Some((name, path)) => (Some(name.trim()), path.trim()),
+            None => (None, entry.as_str()),
+        };
         let Some(value) = lookup(root, path) else {
             continue;
         };
@@ -180,12 +187,11 @@ pub fn gather_context(root: &Value, paths: &[String]) -> BTreeMap<String, String
                 }
             }
             other => {
-                if let Some(text) = as_text(other) {
-                    let key = path.rsplit('.').next().unwrap_or(path);
-                    context.insert(
-                        truncate(key, MAX_CONTEXT_KEY),
-                        truncate(&text, MAX_CONTEXT_VALUE),
-                    );
+                if let Some(text) = as_text(other).filter(|t| !t.trim().is_empty()) {
+                    let key = name.unwrap_or_else(|| path.rsplit('.').next().unwrap_or(path));
+                    context
+                        .entry(truncate(key, MAX_CONTEXT_KEY))
+                        .or_insert_with(|| truncate(&text, MAX_CONTEXT_VALUE));
                 }
             }
         }

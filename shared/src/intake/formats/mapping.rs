@@ -50,8 +50,23 @@ impl Default for SourceMappings {
         SourceMappings {
             splunk: SourceMapping {
                 user_fields: strings(&["user", "src_user", "user_name", "username", "email"]),
+                // Splunk CIM names first, then the spellings other add-ons use for a command
+                // line (CIM's `process` is the full command string).
                 context_fields: strings(&[
-                    "host", "src", "src_ip", "dest", "process", "command", "app",
+                    "host",
+                    "src",
+                    "src_ip",
+                    "dest",
+                    "dest_ip",
+                    "command",
+                    "command=process",
+                    "command=cmdline",
+                    "command=CommandLine",
+                    "command=process_command_line",
+                    "command=process_cmdline",
+                    "process_name",
+                    "parent_process",
+                    "app",
                 ]),
                 severity_field: Some("severity".into()),
             },

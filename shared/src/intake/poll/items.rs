@@ -83,7 +83,8 @@ mod tests {
                 "@timestamp": "2026-11-28T09:10:00.000Z",
                 "kibana.alert.rule.name": "nmap_scan", "kibana.alert.reason": "nmap run on build-7",
                 "kibana.alert.severity": "high", "kibana.alert.uuid": "f3a1",
-                "user": {"name": "bob"}, "host": {"name": "build-7"}
+                "user": {"name": "bob"}, "host": {"name": "build-7"},
+                "source": {"ip": "10.0.0.7"}, "process": {"command_line": "nmap -sS 10.0.0.0/24", "name": "nmap"}
             }
         });
         let d = mapped("elastic", &hit, &ItemMapping::elastic(), Utc::now());
@@ -98,7 +99,27 @@ mod tests {
             d.occurred_at,
             "2026-11-28T09:10:00Z".parse::<DateTime<Utc>>().unwrap()
         );
-        assert_eq!(d.context.get("name").map(String::as_str), Some("build-7"));
+        // Named as people and snooze scopes know them: `host`, not the path's last segment.
+        let context: Vec<(&str, &str)> = d
+            .context
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            context,
+            [
+                ("command", "nmap -sS 10.0.0.0/24"),
+                ("host", "build-7"),
+                ("ip", "10.0.0.7"),
+                ("process_name", "nmap"),
+            ]
+        );
+        let (alert, _) = crate::intake::formats::finish(d, &Default::default());
+        assert!(
+            crate::core::snooze::SnoozeScope::of(&alert, "bob@example.com", &["host".into()])
+                .is_some(),
+            "the default snooze scope matches a polled Elastic alert"
+        );
     }
 
     #[test]
