@@ -379,6 +379,124 @@ mod tests {
         }
     }
 
+    /// Every message the bot can send, built from an alert whose every field (and every name
+    /// a person or operator chose) is hostile: nothing live may reach Slack, in the blocks or
+    /// in the top-level text. The only mention allowed is the team member we name ourselves.
+    #[test]
+    fn every_message_with_hostile_alert_text_is_inert() {
+        use crate::core::messages::{self, Answered};
+        use crate::core::rollup::{Cadence, Digest, Period, digest_message};
+        use crate::core::state::{EscalationReason, Status};
+        use crate::core::work::{Announcement, Notice};
+        const HOSTILE: &str = "<!channel> <!here> <https://evil.example|click here> & <@U123> <#C999> \u{202E}txt.exe\u{200B}";
+        const MEMBER: &str = "UTEAM1";
+        let mut record = crate::core::messages::tests::record();
+        record.alert.title = HOSTILE.into();
+        record.alert.description = HOSTILE.into();
+        record.alert.rule = HOSTILE.into();
+        record.alert.source = HOSTILE.into();
+        record.alert.user = Some(HOSTILE.into());
+        record.user = Some(HOSTILE.into());
+        record.alert.context = [(HOSTILE.to_string(), HOSTILE.to_string())].into();
+        record.alert.link = None;
+        record.explanation = Some(HOSTILE.into());
+        record.escalation_detail = Some(HOSTILE.into());
+        let at = record.received_at;
+        let mut all = vec![
+            messages::ask(&record, false, at),
+            messages::ask(&record, true, at),
+            messages::reminder(&record, at),
+            messages::push_sent(),
+            messages::push_expired(),
+            messages::escalation_closed(&record, MEMBER, "Acknowledged"),
+            messages::enrollment_decided(HOSTILE, true, MEMBER, at),
+        ];
+        for answered in [
+            Answered::Denied,
+            Answered::Confirmed {
+                snoozed_until: Some(at),
+            },
+            Answered::SecondFactorFailed,
+            Answered::NotEnrolled,
+            Answered::NotYetVouched,
+            Answered::AwaitingCode,
+            Answered::PushDenied,
+            Answered::NoPush,
+            Answered::TimedOut,
+        ] {
+            all.push(messages::answered(&record, answered));
+        }
+        for reason in [
+            EscalationReason::Denied,
+            EscalationReason::SecondFactorFailed,
+            EscalationReason::SecondFactorDenied,
+            EscalationReason::NoAnswer,
+            EscalationReason::UnmappableUser,
+            EscalationReason::NeverContact,
+            EscalationReason::UnknownInChat,
+            EscalationReason::UnverifiedYes,
+        ] {
+            let mut escalated = record.clone();
+            escalated.escalation_reason = Some(reason);
+            all.push(messages::escalation(&escalated));
+        }
+        for notice in [
+            Notice::EnrollmentRequest,
+            Notice::EnrollmentCoolingOff,
+            Notice::EnrollmentApproved,
+            Notice::EnrollmentRejected,
+            Notice::OperatorEnrolled,
+            Notice::SecondFactorReset,
+            Notice::NeverContactAdded,
+            Notice::NeverContactRemoved,
+            Notice::SnoozeRemoved,
+            Notice::AlertNotProcessed,
+        ] {
+            let a = Announcement::new(notice, HOSTILE, HOSTILE, at).with_detail(HOSTILE);
+            all.push(messages::announcement(&a, Some(HOSTILE)));
+        }
+        let mut escalated = record.clone();
+        escalated.status = Status::Escalated;
+        for cadence in [Cadence::Hourly, Cadence::Daily] {
+            let period = Period::ended_by(cadence, at, chrono_tz::UTC);
+            let digest = Digest::new(
+                period,
+                std::slice::from_ref(&record),
+                std::slice::from_ref(&escalated),
+                vec![HOSTILE.into()],
+            );
+            all.push(digest_message(&digest, at));
+        }
+        for message in &all {
+            // A button's value is what the click carries back to us; Slack never shows it.
+            let mut shown = render(message);
+            for block in &mut shown {
+                for element in block["elements"].as_array_mut().into_iter().flatten() {
+                    if element["type"] == "button" {
+                        element.as_object_mut().unwrap().remove("value");
+                    }
+                }
+            }
+            let blocks = serde_json::to_string(&shown).unwrap();
+            for text in [blocks, fallback_text(message)] {
+                let without_ours = text.replace(&format!("<@{MEMBER}>"), "");
+                for live in ["<!", "<@", "<#", "<http", "\u{202E}", "\u{200B}"] {
+                    assert!(
+                        !without_ours.contains(live),
+                        "{live:?} live in {:?}: {text}",
+                        message.summary
+                    );
+                }
+                let bare_ampersand = without_ours.match_indices('&').any(|(i, _)| {
+                    !["&amp;", "&lt;", "&gt;"]
+                        .iter()
+                        .any(|e| without_ours[i..].starts_with(e))
+                });
+                assert!(!bare_ampersand, "a bare & in {:?}: {text}", message.summary);
+            }
+        }
+    }
+
     #[test]
     fn the_form_asks_for_a_code_only_when_needed() {
         let form = AnswerForm {
