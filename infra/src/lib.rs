@@ -349,6 +349,7 @@ mod tests {
             tables,
             [
                 "AlertsTable",
+                "PayloadsTable",
                 "SnoozesTable",
                 "PeopleTable",
                 "CheckpointsTable"

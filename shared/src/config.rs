@@ -101,6 +101,8 @@ pub struct Resources {
     pub secret_id: String,
     /// Once-only markers and poller positions.
     pub checkpoints_table: String,
+    /// Raw payloads, for the functions that admit alerts (ingest, poller); no one else has it.
+    pub payloads_table: Option<String>,
 }
 
 impl Resources {
@@ -112,6 +114,7 @@ impl Resources {
             work_queue_url: env.required("WORK_QUEUE_URL"),
             secret_id: env.required("SECRET_ID"),
             checkpoints_table: env.required("CHECKPOINTS_TABLE"),
+            payloads_table: env.optional("PAYLOADS_TABLE"),
         }
     }
 }

@@ -42,7 +42,10 @@ impl Adapters {
             r.secret_id.clone(),
         );
         Adapters {
-            alerts: Arc::new(DynamoAlerts::new(dynamodb.clone(), r.alerts_table.clone())),
+            alerts: Arc::new(
+                DynamoAlerts::new(dynamodb.clone(), r.alerts_table.clone())
+                    .keeping_payloads_in(r.payloads_table.clone()),
+            ),
             snoozes: Arc::new(DynamoSnoozes::new(
                 dynamodb.clone(),
                 r.snoozes_table.clone(),

@@ -232,6 +232,23 @@ impl Stack {
             .clone()
     }
 
+    /// The raw payload kept for an alert (the payloads table), if any.
+    pub async fn payload(&self, alert_id: &str) -> Option<String> {
+        let out = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.env["PAYLOADS_TABLE"])
+            .key(
+                "alert_id",
+                aws_sdk_dynamodb::types::AttributeValue::S(alert_id.into()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        Some(out.item?.get("raw")?.as_s().ok()?.clone())
+    }
+
     /// The rollup function as wired from the template, posting to a Slack stand-in, counting
     /// hours and days in `time_zone`.
     pub fn rollup(

@@ -494,10 +494,33 @@ async fn secrets_in_alerts_are_masked_in_what_chat_will_read_but_kept_raw() {
         s(item, "description"),
         "nmap -sS 10.0.0.0/24 mysql --password=[REDACTED]"
     );
+    // Raw stays in one place: the payloads table (no stream, no index, no backups).
     assert!(
-        s(item, "raw").contains("hunter2"),
-        "the raw payload stays in the store for investigators"
+        !item.contains_key("raw"),
+        "never in the alert's item (copied to the indexes and the stream)"
     );
+    let id = s(item, "alert_id");
+    assert!(
+        !stack.image(&id).await.to_string().contains("hunter2"),
+        "nor in what the stream carries"
+    );
+    let raw = stack.payload(&id).await.expect("the raw payload is kept");
+    assert!(
+        raw.contains("hunter2"),
+        "the raw payload stays for investigators"
+    );
+    // A redelivery keeps the first payload and stores nothing twice.
+    let again = call(
+        &stack.webhook(),
+        &sign(
+            event("ingest-canonical-hmac.json"),
+            LOCAL_KEY,
+            stack.now().timestamp(),
+        ),
+    )
+    .await;
+    assert_eq!(again.1["alerts"][0]["outcome"], "duplicate");
+    assert_eq!(stack.payload(&id).await.as_deref(), Some(raw.as_str()));
 }
 
 #[tokio::test]

@@ -29,6 +29,9 @@ const AWAITING: &str = "escalated";
 pub struct DynamoAlerts {
     client: Client,
     table: String,
+    /// Where raw payloads go (the functions that admit alerts); never into the alert's item,
+    /// which is copied to the indexes, the stream and the backups.
+    payloads: Option<String>,
 }
 
 impl DynamoAlerts {
@@ -36,6 +39,47 @@ impl DynamoAlerts {
         DynamoAlerts {
             client,
             table: table.into(),
+            payloads: None,
+        }
+    }
+
+    pub fn keeping_payloads_in(mut self, table: Option<String>) -> Self {
+        self.payloads = table;
+        self
+    }
+
+    /// Keeps an alert's raw payload, before its item is written (so no stored alert lacks
+    /// one). The first payload stays: a redelivery's copy of the same alert is not kept.
+    async fn keep_payload(&self, record: &AlertRecord) -> Result<()> {
+        let Some(table) = &self.payloads else {
+            tracing::debug!(alert_id = %record.id, "no payloads table here: raw payload not kept");
+            return Ok(());
+        };
+        if record.raw.is_empty() {
+            return Ok(());
+        }
+        let item = ItemBuilder::default()
+            .s("alert_id", record.id.as_str())
+            .s("raw", &record.raw)
+            .time("received_at", record.received_at)
+            .time("expires_at", record.expires_at)
+            .build();
+        let result = self
+            .client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(alert_id)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(aws_error("dynamodb", e)),
         }
     }
 
@@ -56,6 +100,7 @@ impl DynamoAlerts {
 #[async_trait]
 impl AlertStore for DynamoAlerts {
     async fn insert_new(&self, record: &AlertRecord) -> Result<Inserted> {
+        self.keep_payload(record).await?;
         let result = self
             .client
             .put_item()
@@ -428,7 +473,6 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
         .opt_time("due_at", r.due_at)
         .opt_time("deadline_at", r.deadline_at)
         .time("expires_at", r.expires_at)
-        .s("raw", &r.raw)
         .s("received_via", &r.received_via)
         .opt_time("queued_at", r.queued_at)
         .list("history", history);
@@ -459,27 +503,18 @@ pub fn to_item(r: &AlertRecord) -> HashMap<String, AttributeValue> {
 /// DynamoDB refuses items over 400 KB; leave room for the conversation's later writes.
 const MAX_ITEM_BYTES: usize = 360 * 1024;
 
-/// The item for a new record, its `raw` cut further if the whole would be too large (the
-/// alert's own fields are bounded, so only `raw` can make it so); refused if even that is not
-/// enough.
+/// The item for a new record; refused (permanently: a retry cannot shrink it) when over the
+/// limit. The alert's fields are bounded and `raw` is kept in the payloads table, so an alert
+/// within the documented field limits always fits (tested).
 fn within_item_limit(record: &AlertRecord) -> Result<HashMap<String, AttributeValue>> {
     let item = to_item(record);
     let size = item_size(&item);
-    if size <= MAX_ITEM_BYTES {
-        return Ok(item);
-    }
-    let keep = record.raw.len().saturating_sub(size - MAX_ITEM_BYTES + 64);
-    let mut smaller = record.clone();
-    smaller.raw = crate::core::text::cut_bytes(record.raw.clone(), keep);
-    let item = to_item(&smaller);
-    if item_size(&item) > MAX_ITEM_BYTES {
+    if size > MAX_ITEM_BYTES {
         return Err(Error::Invalid(format!(
-            "alert {} is too large to store ({} bytes), even without its raw payload",
-            record.id,
-            item_size(&item)
+            "alert {} is too large to store ({size} bytes)",
+            record.id
         )));
     }
-    tracing::warn!(alert_id = %record.id, size, "raw payload cut to keep the item under DynamoDB's limit");
     Ok(item)
 }
 
@@ -686,20 +721,13 @@ mod tests {
             })
             .collect();
         record.alert.description = "\u{1F600}".repeat(MAX_DESCRIPTION);
-        record.raw = "r".repeat(MAX_RAW_BYTES);
-        assert!(
-            item_size(&to_item(&record)) <= MAX_ITEM_BYTES,
-            "admission's bound on raw is enough by construction"
-        );
-        record.raw = "r".repeat(3 * MAX_RAW_BYTES); // a record that escaped that bound
-        assert!(item_size(&to_item(&record)) > MAX_ITEM_BYTES);
+        record.explanation = Some("\u{1F600}".repeat(MAX_CONTEXT_VALUE));
+        record.raw = "r".repeat(3 * MAX_RAW_BYTES);
         let item = within_item_limit(&record).unwrap();
         assert!(item_size(&item) <= MAX_ITEM_BYTES);
         assert!(
-            item["raw"]
-                .as_s()
-                .unwrap()
-                .ends_with("[truncated by securitybot]")
+            !item.contains_key("raw"),
+            "raw is kept in the payloads table only, never in the alert's item"
         );
     }
 }
