@@ -1,0 +1,5 @@
+//! libFuzzer target: see `securitybot_fuzz::auth_headers` for what it checks.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| securitybot_fuzz::auth_headers(data));
