@@ -82,8 +82,16 @@ for name, f in functions.items():
         check(any(c.get("DestinationConfig", {}).get("OnFailure") for c in configs),
               f"{name}: a scheduled function without an on-failure destination (failed runs vanish)")
 
+# Every function's logs expire: a log group of its own, named as Lambda names it, with a retention.
+log_groups = [v["Properties"] for v in out.values() if v["Type"] == "AWS::Logs::LogGroup"]
+for name in functions:
+    named = [g for g in log_groups if json.dumps(g.get("LogGroupName")) ==
+             json.dumps({"Fn::Sub": f"/aws/lambda/${{{name}}}"})]
+    check(named and named[0].get("RetentionInDays"), f"{name}: no log group with a retention")
+
 if failures:
     sys.exit("template check failed:\n  " + "\n  ".join(failures))
 print(f"template check: {len(functions)} functions, {len(schedules)} schedules (retries, DLQ, per-stack names), "
       f"{len(urls)} public Function URLs (both permissions), {len(alarms)} alarms (to a topic CloudWatch "
-      f"may publish to; every function's errors; failed scheduled runs kept): ok")
+      f"may publish to; every function's errors; failed scheduled runs kept), {len(log_groups)} log groups "
+      f"with a retention: ok")
