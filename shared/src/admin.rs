@@ -8,7 +8,9 @@
 use crate::core::alert::AlertId;
 use crate::core::identity::IdentityConfig;
 use crate::core::record::AlertRecord;
+use crate::core::rollup::OpenEscalation;
 use crate::core::snooze::Snooze;
+use crate::core::state::Status;
 use crate::core::work::{Announcement, Notice};
 use crate::error::{Error, Result};
 use crate::ports::{AlertStore, Clock, Directory, SecondFactor, SnoozeStore, WorkQueue};
@@ -56,6 +58,8 @@ pub enum Command {
     ShowAlert {
         alert_id: String,
     },
+    /// Escalations the team has not acknowledged or closed yet, oldest first.
+    OpenEscalations,
 }
 
 pub struct Admin {
@@ -92,7 +96,7 @@ impl Admin {
     pub async fn run(&self, event: Value) -> Result<Value> {
         let command: Command = serde_json::from_value(event).map_err(|e| {
             Error::Invalid(format!(
-                "{e}; commands: enroll, reset_second_factor, never_contact_add, never_contact_remove, never_contact_list, snooze_list, snooze_remove, reseal_seeds, show_alert"
+                "{e}; commands: enroll, reset_second_factor, never_contact_add, never_contact_remove, never_contact_list, snooze_list, snooze_remove, reseal_seeds, show_alert, open_escalations"
             ))
         })?;
         match command {
@@ -140,7 +144,32 @@ impl Admin {
                     .ok_or_else(|| Error::Invalid(format!("no alert {alert_id}")))?;
                 Ok(show_alert(&record))
             }
+            Command::OpenEscalations => self.open_escalations().await,
         }
+    }
+
+    /// What the team still owes a look, oldest first: how long each has waited, and whether
+    /// its post reached the channel (one that has not is still being retried, and alarmed on).
+    async fn open_escalations(&self) -> Result<Value> {
+        let now = self.clock.now();
+        let mut open: Vec<(OpenEscalation, bool)> = self
+            .alerts
+            .awaiting_team()
+            .await?
+            .iter()
+            .filter(|r| r.status == Status::Escalated)
+            .map(|r| (OpenEscalation::of(r), r.escalation_message.is_some()))
+            .collect();
+        open.sort_by(|(a, _), (b, _)| a.since.cmp(&b.since).then_with(|| a.id.cmp(&b.id)));
+        let list: Vec<Value> = open
+            .iter()
+            .map(|(e, posted)| {
+                json!({ "alert_id": e.id, "title": e.title, "user": e.who, "reason": e.reason,
+                        "since": e.since.to_rfc3339(), "waiting_minutes": (now - e.since).num_minutes(),
+                        "posted_to_team": posted })
+            })
+            .collect();
+        Ok(json!({ "open_escalations": list }))
     }
 
     async fn enroll(&self, user: &str, by: &str) -> Result<Value> {

@@ -150,6 +150,39 @@ async fn a_double_click_on_no_and_a_redelivery_post_one_escalation() {
         1
     );
     assert!(record.escalation_message.is_some());
+    // The operator's view of it, and gone once a team member acknowledges it.
+    let admin = stack.admin();
+    let open = admin
+        .run(json!({"command": "open_escalations"}))
+        .await
+        .unwrap();
+    let listed = &open["open_escalations"];
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{open}");
+    assert_eq!(
+        (
+            listed[0]["alert_id"].as_str(),
+            listed[0]["reason"].as_str(),
+            listed[0]["posted_to_team"].as_bool()
+        ),
+        (Some(id.as_str()), Some("denied"), Some(true))
+    );
+    let at = record.escalation_message.unwrap();
+    stack
+        .slack_post(
+            &f,
+            &click(
+                "team_acknowledge",
+                &id,
+                securitybot_tests::TEAM_MEMBER,
+                &at.channel,
+            ),
+        )
+        .await;
+    let after = admin
+        .run(json!({"command": "open_escalations"}))
+        .await
+        .unwrap();
+    assert_eq!(after["open_escalations"], json!([]), "{after}");
 }
 
 #[tokio::test]
@@ -463,6 +496,11 @@ async fn admin_commands_manage_people_and_show_history() {
         .await
         .unwrap();
     assert_eq!(shown["history"][0]["status"], "received");
+    let none = admin
+        .run(json!({"command": "open_escalations"}))
+        .await
+        .unwrap();
+    assert_eq!(none["open_escalations"], json!([]));
     let bad = admin
         .run(json!({"command": "delete_everything"}))
         .await
