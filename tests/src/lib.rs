@@ -212,12 +212,11 @@ impl Stack {
         writeback::wire(&self.aws, &settings, self.clock.clone())
     }
 
-    /// The alert's item as DynamoDB Streams would show it (DynamoDB JSON).
-    pub async fn image(&self, alert_id: &str) -> Value {
-        let out = self
-            .dynamodb
+    /// One alert's item in the table named by `table_env` (a strongly consistent read).
+    async fn item_of(&self, table_env: &str, alert_id: &str) -> Option<Item> {
+        self.dynamodb
             .get_item()
-            .table_name(&self.env["ALERTS_TABLE"])
+            .table_name(&self.env[table_env])
             .key(
                 "alert_id",
                 aws_sdk_dynamodb::types::AttributeValue::S(alert_id.into()),
@@ -225,28 +224,29 @@ impl Stack {
             .consistent_read(true)
             .send()
             .await
-            .unwrap();
-        dynamo_json(&aws_sdk_dynamodb::types::AttributeValue::M(
-            out.item.unwrap(),
-        ))["M"]
-            .clone()
+            .unwrap()
+            .item
+    }
+
+    /// The alert's item as DynamoDB Streams would show it (DynamoDB JSON).
+    pub async fn image(&self, alert_id: &str) -> Value {
+        let item = self.item_of("ALERTS_TABLE", alert_id).await.unwrap();
+        dynamo_json(&aws_sdk_dynamodb::types::AttributeValue::M(item))["M"].clone()
     }
 
     /// The raw payload kept for an alert (the payloads table), if any.
     pub async fn payload(&self, alert_id: &str) -> Option<String> {
-        let out = self
-            .dynamodb
-            .get_item()
-            .table_name(&self.env["PAYLOADS_TABLE"])
-            .key(
-                "alert_id",
-                aws_sdk_dynamodb::types::AttributeValue::S(alert_id.into()),
-            )
-            .consistent_read(true)
-            .send()
+        let item = self.item_of("PAYLOADS_TABLE", alert_id).await?;
+        Some(item.get("raw")?.as_s().ok()?.clone())
+    }
+
+    /// How many of the stack's alerts are in `status`.
+    pub async fn count_in(&self, status: &str) -> usize {
+        self.alerts()
             .await
-            .unwrap();
-        Some(out.item?.get("raw")?.as_s().ok()?.clone())
+            .iter()
+            .filter(|a| s(a, "status") == status)
+            .count()
     }
 
     /// The rollup function as wired from the template, posting to a Slack stand-in, counting

@@ -800,12 +800,7 @@ async fn the_dm_channel_is_opened_once_and_remembered_with_the_person_across_con
     call(&stack.webhook(), &ingest("evt-4")).await;
     stack.deliver_ok(&stack.notifier(&slack.url())).await;
     assert_eq!(slack.calls_to("conversations.open").await.len(), 2);
-    let asked = stack
-        .alerts()
-        .await
-        .iter()
-        .filter(|a| s(a, "status") == "asked")
-        .count();
+    let asked = stack.count_in("asked").await;
     assert_eq!(asked, 4, "every alert asked");
 }
 
