@@ -55,6 +55,11 @@ for url in urls:
           f"{url}: public URLs need lambda:InvokeFunctionUrl and lambda:InvokeFunction (got {sorted(actions)})")
 
 functions = {k: v for k, v in out.items() if v["Type"] == "AWS::Lambda::Function"}
+# The internet-facing functions can be capped, so a flood cannot take the account's concurrency.
+for url in urls:
+    name = out[url]["Properties"]["TargetFunctionArn"]["Ref"]
+    check("ReservedConcurrentExecutions" in functions[name]["Properties"],
+          f"{name}: public, but its concurrency cannot be capped (PublicFunctionConcurrency)")
 for name, f in functions.items():
     env = f["Properties"].get("Environment", {}).get("Variables", {})
     check("SECURITYBOT_TIME_TRAVEL" not in env, f"{name}: time travel is for local runs only")
