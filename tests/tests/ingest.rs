@@ -666,3 +666,33 @@ async fn a_link_to_a_host_that_is_not_a_listed_siem_is_kept_as_defanged_text() {
         Some("https://siem.example.com/app/security/alerts/7f3a9c")
     );
 }
+
+#[tokio::test]
+async fn a_short_webhook_key_stops_the_webhook_loudly_and_nothing_else() {
+    let stack = Stack::new("shortkey").await;
+    stack
+        .set_secret(
+            &json!({"webhook_keys": [{"id": "local", "secret": LOCAL_KEY}, {"id": "legacy", "secret": "short"}],
+                    "slack_bot_token": "xoxb-test", "slack_signing_secret": "s"})
+            .to_string(),
+        )
+        .await;
+    let (status, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (500, Some("unavailable")),
+        "refused (the SIEM retries, the URL's 5xx alarm fires): {body}"
+    );
+    assert!(
+        !body.to_string().contains("legacy"),
+        "nothing about keys to an unauthenticated caller"
+    );
+    assert!(stack.alerts().await.is_empty());
+    // The functions that do not read webhook keys are not stopped by it.
+    let secrets = securitybot::adapters::secrets_manager::SecretsManagerSource::new(
+        stack.secrets.clone(),
+        stack.env["SECRET_ID"].clone(),
+    );
+    let read = securitybot::ports::SecretSource::fetch(&secrets).await;
+    assert!(read.is_ok(), "{read:?}");
+}

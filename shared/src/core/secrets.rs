@@ -144,17 +144,13 @@ pub struct Secrets {
 impl Secrets {
     pub fn from_json(text: &str) -> Result<Self> {
         // serde's message may quote the input, which is secret: keep only its position.
-        let secrets: Secrets = serde_json::from_str(text).map_err(|e| {
+        serde_json::from_str(text).map_err(|e| {
             Error::Config(format!(
                 "the secret is not valid Securitybot JSON (line {}, column {}): expected an object with webhook_keys",
                 e.line(),
                 e.column()
             ))
-        })?;
-        for key in secrets.webhook_keys() {
-            key.check()?;
-        }
-        Ok(secrets)
+        })
     }
 
     /// A named part of the secret that a function cannot work without.
@@ -187,14 +183,21 @@ impl Secrets {
             .collect()
     }
 
-    /// Every webhook key in force, the generated one first.
-    pub fn webhook_keys(&self) -> Vec<WebhookKey> {
-        self.webhook_key
+    /// Every webhook key in force, the generated one first; an error naming the first key that
+    /// is too short or names an unknown mode. Checked where the keys are used (the webhook), so a
+    /// bad key stops only the webhook, loudly, and never the functions that do not read keys.
+    pub fn webhook_keys(&self) -> Result<Vec<WebhookKey>> {
+        let keys: Vec<WebhookKey> = self
+            .webhook_key
             .iter()
             .map(|secret| WebhookKey::any("default", secret.clone()))
             .chain(self.webhook_keys.iter().cloned())
             .filter(|key| !key.secret.expose().is_empty())
-            .collect()
+            .collect();
+        for key in &keys {
+            key.check()?;
+        }
+        Ok(keys)
     }
 }
 
@@ -210,9 +213,10 @@ mod tests {
         ))
         .unwrap();
         assert!(!format!("{s:?}").contains(&key));
-        assert_eq!(s.webhook_keys()[0].id, "siem");
-        assert!(s.webhook_keys()[0].allows_source("splunk"));
-        assert!(!s.webhook_keys()[0].allows_source("grafana"));
+        let keys = s.webhook_keys().unwrap();
+        assert_eq!(keys[0].id, "siem");
+        assert!(keys[0].allows_source("splunk"));
+        assert!(!keys[0].allows_source("grafana"));
         let err = Secrets::from_json(&format!(
             r#"{{"webhook_keys":[{{"id":"siem","secret":"{key}","x":1}}]}}"#
         ))
@@ -222,10 +226,10 @@ mod tests {
 
     #[test]
     fn short_keys_and_unknown_modes_are_refused_at_load_naming_the_key() {
-        let err =
+        let short =
             Secrets::from_json(r#"{"webhook_keys":[{"id":"grafana-prod","secret":"hunter2"}]}"#)
-                .unwrap_err()
-                .to_string();
+                .expect("the rest of the secret still loads: only the webhook reads the keys");
+        let err = short.webhook_keys().unwrap_err().to_string();
         assert!(
             err.contains("'grafana-prod' is 7 bytes") && err.contains("at least 32"),
             "{err}"
@@ -235,6 +239,8 @@ mod tests {
         let err = Secrets::from_json(&format!(
             r#"{{"webhook_keys":[{{"id":"siem","secret":"{key}","modes":["basic"]}}]}}"#
         ))
+        .unwrap()
+        .webhook_keys()
         .unwrap_err()
         .to_string();
         assert!(err.contains("unknown mode 'basic'"), "{err}");

@@ -137,14 +137,15 @@ impl Webhook {
         match auth::verify(
             credential,
             req.body,
-            &secrets.webhook_keys(),
+            &secrets.webhook_keys().map_err(unavailable)?,
             now,
             tolerance,
         ) {
             Ok(key) => Ok(key),
             Err(AuthFailure::Invalid) => {
                 let fresh = self.secrets.refresh().await.map_err(unavailable)?;
-                auth::verify(credential, req.body, &fresh.webhook_keys(), now, tolerance)
+                let keys = fresh.webhook_keys().map_err(unavailable)?;
+                auth::verify(credential, req.body, &keys, now, tolerance)
                     .map_err(|f| refuse(f, credential.mode()))
             }
             Err(failure) => Err(refuse(failure, credential.mode())),
