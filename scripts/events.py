@@ -170,6 +170,7 @@ def conversation_events():
         "admin-snooze-remove": {"command": "snooze_remove", "snooze_key": "sz_00000000000000000000000000000000", "operator": "security-oncall"},
         "admin-show-alert": {"command": "show_alert", "alert_id": SAMPLE_ALERT_ID},
         "admin-open-escalations": {"command": "open_escalations"},
+        "admin-check-slack": {"command": "check_slack"},
     }
     return {
         "notifier-sqs-batch": sqs_batch(),

@@ -13,7 +13,7 @@ use crate::core::snooze::Snooze;
 use crate::core::state::Status;
 use crate::core::work::{Announcement, Notice};
 use crate::error::{Error, Result};
-use crate::ports::{AlertStore, Clock, Directory, SecondFactor, SnoozeStore, WorkQueue};
+use crate::ports::{AlertStore, Chat, Clock, Directory, SecondFactor, SnoozeStore, WorkQueue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -60,6 +60,8 @@ pub enum Command {
     },
     /// Escalations the team has not acknowledged or closed yet, oldest first.
     OpenEscalations,
+    /// Whether the bot can work in Slack: token, scopes, the security channel, the team's ids.
+    CheckSlack,
 }
 
 pub struct Admin {
@@ -71,6 +73,9 @@ pub struct Admin {
     pub queue: Arc<dyn WorkQueue>,
     pub identity: IdentityConfig,
     pub clock: Arc<dyn Clock>,
+    pub chat: Arc<dyn Chat>,
+    pub security_channel: String,
+    pub team: Vec<String>,
 }
 
 /// `operator:<name>`: who is recorded as having acted.
@@ -96,7 +101,7 @@ impl Admin {
     pub async fn run(&self, event: Value) -> Result<Value> {
         let command: Command = serde_json::from_value(event).map_err(|e| {
             Error::Invalid(format!(
-                "{e}; commands: enroll, reset_second_factor, never_contact_add, never_contact_remove, never_contact_list, snooze_list, snooze_remove, reseal_seeds, show_alert, open_escalations"
+                "{e}; commands: enroll, reset_second_factor, never_contact_add, never_contact_remove, never_contact_list, snooze_list, snooze_remove, reseal_seeds, show_alert, open_escalations, check_slack"
             ))
         })?;
         match command {
@@ -145,6 +150,13 @@ impl Admin {
                 Ok(show_alert(&record))
             }
             Command::OpenEscalations => self.open_escalations().await,
+            Command::CheckSlack => {
+                let check = self.chat.check(&self.security_channel, &self.team).await?;
+                Ok(
+                    json!({ "ok": check.problems.is_empty(), "connected_as": check.connected_as,
+                           "problems": check.problems, "unchecked": check.unchecked }),
+                )
+            }
         }
     }
 

@@ -295,9 +295,14 @@ impl Stack {
     }
 
     pub fn admin(&self) -> securitybot::admin::Admin {
+        self.admin_with(self.conversation_settings("http://127.0.0.1:9/"))
+    }
+
+    /// The admin function wired with `settings` (a Slack stand-in, other channel or team ids).
+    pub fn admin_with(&self, settings: ConversationSettings) -> securitybot::admin::Admin {
         admin::wire(
             &self.aws,
-            &self.conversation_settings("http://127.0.0.1:9/"),
+            &settings,
             BotConfig::load(None).unwrap(),
             self.clock.clone(),
         )

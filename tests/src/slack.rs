@@ -97,6 +97,23 @@ impl Respond for Api {
                 }
             }
             "views.publish" => ok(json!({})),
+            // As Slack does, the token's scopes come as a header.
+            "auth.test" => ok(json!({"user": "securitybot", "user_id": "UBOT", "team": "Acme"}))
+                .insert_header(
+                    "x-oauth-scopes",
+                    "chat:write,im:write,users:read,users:read.email",
+                ),
+            "conversations.info" => {
+                let channel = args["channel"].as_str().unwrap_or_default();
+                if channel.starts_with('C') {
+                    ok(
+                        json!({"channel": {"id": channel, "is_member": channel == crate::SECURITY_CHANNEL}}),
+                    )
+                } else {
+                    ResponseTemplate::new(200)
+                        .set_body_json(json!({"ok": false, "error": "channel_not_found"}))
+                }
+            }
             "conversations.open" => ok(
                 json!({"channel": {"id": format!("D{}", args["users"].as_str().unwrap_or_default())}}),
             ),

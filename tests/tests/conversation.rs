@@ -848,3 +848,58 @@ async fn slack_refusals_and_outages_end_in_the_teams_view_not_in_silence() {
     assert_eq!(stack.alert(&id).await.status.as_str(), "resolved_benign");
     assert!(slack.last_update_says("resolved (benign)").await);
 }
+
+#[tokio::test]
+async fn check_slack_says_what_to_fix_before_the_first_alert() {
+    let (stack, slack) = start().await;
+    let good = stack
+        .admin_with(stack.conversation_settings(&slack.url()))
+        .run(json!({"command": "check_slack"}))
+        .await
+        .unwrap();
+    assert_eq!(good["ok"], true, "{good}");
+    assert_eq!(good["connected_as"], "@securitybot (UBOT) in Acme");
+    // The wrong channel, a team id from another workspace, and a broken token.
+    let mut settings = stack.conversation_settings(&slack.url());
+    settings.security_channel = "COTHER0001".into();
+    settings.team.push("UNOBODY01".into());
+    let bad = stack
+        .admin_with(settings)
+        .run(json!({"command": "check_slack"}))
+        .await
+        .unwrap();
+    let problems = bad["problems"].to_string();
+    assert_eq!(bad["ok"], false);
+    assert!(
+        problems.contains("not in the security channel COTHER0001")
+            && problems.contains("/invite @securitybot"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("team member UNOBODY01 is not in this workspace"),
+        "{problems}"
+    );
+    stack
+        .set_secret(&json!({"slack_bot_token": "xoxb-wrong"}).to_string())
+        .await;
+    let refused = stack
+        .admin_with(stack.conversation_settings(&slack.url()))
+        .run(json!({"command": "check_slack"}))
+        .await
+        .unwrap();
+    assert!(
+        refused["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("Slack refuses the bot token"),
+        "{refused}"
+    );
+    assert!(
+        !refused.to_string().contains("xoxb-wrong"),
+        "the token is never shown"
+    );
+    assert!(
+        slack.calls_to("chat.postMessage").await.is_empty(),
+        "nothing posted"
+    );
+}

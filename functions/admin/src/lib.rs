@@ -24,6 +24,9 @@ pub fn wire(
         queue: adapters.queue.clone(),
         identity: bot.identity,
         clock,
+        chat: adapters.chat(&settings.slack_api_url),
+        security_channel: settings.security_channel.clone(),
+        team: settings.team.clone(),
     }
 }
 

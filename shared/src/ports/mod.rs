@@ -155,6 +155,19 @@ pub trait Chat: Send + Sync {
     async fn show_home(&self, chat_user: &str, enrolled: bool) -> Result<()>;
     /// Opens the enrollment form: the secret to add to an authenticator app, and a code field.
     async fn open_enrollment_form(&self, trigger: &str, otpauth_uri: &str) -> Result<()>;
+    /// Whether the bot can do its job: its credential works and may do what the bot does, it
+    /// can post in the security channel, and the team's ids are people in the workspace.
+    async fn check(&self, security_channel: &str, team: &[String]) -> Result<ChatCheck>;
+}
+
+/// What [`Chat::check`] found: each problem says what to fix.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChatCheck {
+    /// Who the bot is, where ("@securitybot in Acme").
+    pub connected_as: Option<String>,
+    pub problems: Vec<String>,
+    /// What could not be checked, and why.
+    pub unchecked: Vec<String>,
 }
 
 /// What became of a direct message.

@@ -5,7 +5,7 @@
 use crate::core::messages::Message;
 use crate::core::record::ChatRef;
 use crate::error::{Error, Result};
-use crate::ports::{AnswerForm, Chat, ChatContact, Delivery};
+use crate::ports::{AnswerForm, Chat, ChatCheck, ChatContact, Delivery};
 use async_trait::async_trait;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -190,5 +190,12 @@ impl Chat for MemoryChat {
 
     async fn open_enrollment_form(&self, _trigger: &str, _otpauth_uri: &str) -> Result<()> {
         self.record(ChatCall::EnrollmentForm, "").map(|_| ())
+    }
+
+    async fn check(&self, _security_channel: &str, _team: &[String]) -> Result<ChatCheck> {
+        Ok(ChatCheck {
+            connected_as: Some("the in-memory chat".into()),
+            ..ChatCheck::default()
+        })
     }
 }

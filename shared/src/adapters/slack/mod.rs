@@ -6,19 +6,23 @@
 //! retry, and when.
 
 mod blocks;
+mod check;
 pub mod interaction;
 mod pacing;
 
 use crate::core::messages::Message;
 use crate::core::record::ChatRef;
 use crate::error::{Error, Result};
-use crate::ports::{AnswerForm, Chat, ChatContact, Delivery, SecretStore};
+use crate::ports::{AnswerForm, Chat, ChatCheck, ChatContact, Delivery, SecretStore};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
 pub const DEFAULT_API_URL: &str = "https://slack.com/api/";
+
+/// Where an answer keeps the token's scopes Slack sent as the `x-oauth-scopes` header.
+const SCOPES: &str = "_securitybot_scopes";
 
 /// Slack error codes worth retrying.
 const TRANSIENT: &[&str] = &[
@@ -157,6 +161,11 @@ impl SlackChat {
                 format!("{method}: HTTP {status}"),
             ));
         }
+        let scopes = response
+            .headers()
+            .get("x-oauth-scopes")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body: Value = response.json().await.map_err(|e| {
             Error::transient(
                 "slack",
@@ -164,6 +173,11 @@ impl SlackChat {
             )
         })?;
         if body["ok"].as_bool() == Some(true) {
+            // Slack names the token's scopes in a header; kept with the answer for the check.
+            let mut body = body;
+            if let Some(scopes) = scopes.filter(|_| body.is_object()) {
+                body[SCOPES] = Value::String(scopes);
+            }
             return Ok(body);
         }
         let code = body["error"]
@@ -321,5 +335,9 @@ impl Chat for SlackChat {
     async fn open_enrollment_form(&self, trigger: &str, otpauth_uri: &str) -> Result<()> {
         let body = json!({ "trigger_id": trigger, "view": blocks::enrollment_form(otpauth_uri) });
         self.call("views.open", Body::Json(body)).await.map(|_| ())
+    }
+
+    async fn check(&self, security_channel: &str, team: &[String]) -> Result<ChatCheck> {
+        check::run(self, security_channel, team).await
     }
 }
