@@ -171,6 +171,7 @@ def conversation_events():
         "admin-show-alert": {"command": "show_alert", "alert_id": SAMPLE_ALERT_ID},
         "admin-open-escalations": {"command": "open_escalations"},
         "admin-check-slack": {"command": "check_slack"},
+        "admin-send-test-alert": {"command": "send_test_alert", "user": "alice@example.com", "operator": "security-oncall"},
     }
     return {
         "notifier-sqs-batch": sqs_batch(),

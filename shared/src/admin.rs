@@ -5,7 +5,7 @@
 //! every command that changes something names its `operator`: it is recorded as the actor and
 //! announced to the security team (CloudTrail's Invoke record shows the IAM principal).
 
-use crate::core::alert::AlertId;
+use crate::core::alert::{Alert, AlertId, Severity};
 use crate::core::identity::IdentityConfig;
 use crate::core::record::AlertRecord;
 use crate::core::rollup::OpenEscalation;
@@ -13,6 +13,7 @@ use crate::core::snooze::Snooze;
 use crate::core::state::Status;
 use crate::core::work::{Announcement, Notice};
 use crate::error::{Error, Result};
+use crate::intake::admit::Intake;
 use crate::ports::{AlertStore, Chat, Clock, Directory, SecondFactor, SnoozeStore, WorkQueue};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -62,6 +63,12 @@ pub enum Command {
     OpenEscalations,
     /// Whether the bot can work in Slack: token, scopes, the security channel, the team's ids.
     CheckSlack,
+    /// A test alert about `user` through the real intake path (asked, reminded, escalated like
+    /// any other), marked as a test in its rule, title and context.
+    SendTestAlert {
+        user: String,
+        operator: String,
+    },
 }
 
 pub struct Admin {
@@ -76,7 +83,12 @@ pub struct Admin {
     pub chat: Arc<dyn Chat>,
     pub security_channel: String,
     pub team: Vec<String>,
+    /// The webhook's own admission, for test alerts.
+    pub intake: Intake,
 }
+
+/// The rule of test alerts: how they show in rollups and write-backs.
+pub const TEST_RULE: &str = "securitybot_test";
 
 /// `operator:<name>`: who is recorded as having acted.
 fn actor(operator: &str) -> Result<String> {
@@ -101,7 +113,7 @@ impl Admin {
     pub async fn run(&self, event: Value) -> Result<Value> {
         let command: Command = serde_json::from_value(event).map_err(|e| {
             Error::Invalid(format!(
-                "{e}; commands: enroll, reset_second_factor, never_contact_add, never_contact_remove, never_contact_list, snooze_list, snooze_remove, reseal_seeds, show_alert, open_escalations, check_slack"
+                "{e}; commands: enroll, reset_second_factor, never_contact_add, never_contact_remove, never_contact_list, snooze_list, snooze_remove, reseal_seeds, show_alert, open_escalations, check_slack, send_test_alert"
             ))
         })?;
         match command {
@@ -150,6 +162,10 @@ impl Admin {
                 Ok(show_alert(&record))
             }
             Command::OpenEscalations => self.open_escalations().await,
+            Command::SendTestAlert { user, operator } => {
+                self.send_test_alert(&self.person(&user)?, &actor(&operator)?)
+                    .await
+            }
             Command::CheckSlack => {
                 let check = self.chat.check(&self.security_channel, &self.team).await?;
                 Ok(
@@ -158,6 +174,39 @@ impl Admin {
                 )
             }
         }
+    }
+
+    /// A test alert, admitted exactly as the webhook admits one (the person is asked, the
+    /// deadline escalates): proof that the whole path works, end to end, for that person.
+    async fn send_test_alert(&self, user: &str, by: &str) -> Result<Value> {
+        let now = self.clock.now();
+        let alert = Alert {
+            source: "securitybot".into(),
+            source_id: Some(format!("test-{}", now.timestamp_millis())),
+            rule: TEST_RULE.into(),
+            user: Some(user.to_string()),
+            title: "[TEST] A test alert: please answer it".into(),
+            description: format!(
+                "This is a test of Securitybot, sent by {by}. Answer it as you would a real one."
+            ),
+            severity: Severity::Low,
+            occurred_at: now,
+            context: [("test".to_string(), format!("sent by {by}"))].into(),
+            link: None,
+            sender: None,
+        };
+        let raw = serde_json::to_string(&alert).expect("an alert serialises");
+        let (id, outcome) = self
+            .intake
+            .admit(&alert, raw, &format!("admin:{by}"))
+            .await?;
+        tracing::info!(alert_id = %id, user, by, "test alert sent");
+        let mut answer = json!({ "alert_id": id, "user": user, "test": true });
+        let outcome = serde_json::to_value(&outcome).expect("outcomes serialise");
+        if let (Value::Object(a), Value::Object(o)) = (&mut answer, outcome) {
+            a.extend(o);
+        }
+        Ok(answer)
     }
 
     /// What the team still owes a look, oldest first: how long each has waited, and whether

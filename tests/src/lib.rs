@@ -131,11 +131,16 @@ impl Stack {
 
     /// The conversation functions' settings from the template, pointed at a Slack stand-in.
     pub fn conversation_settings(&self, slack_url: &str) -> ConversationSettings {
+        self.settings_of("NotifierFunction", slack_url)
+    }
+
+    /// `function`'s settings from the template, pointed at a Slack stand-in.
+    pub fn settings_of(&self, function: &str, slack_url: &str) -> ConversationSettings {
         let template = Template::load(&template_path()).unwrap();
         let mut env = self
             .created
-            .function_env(&template, "NotifierFunction")
-            .expect("notifier env resolves");
+            .function_env(&template, function)
+            .expect("the function's env resolves");
         env.insert("SLACK_API_URL".into(), slack_url.to_string());
         env.insert("SECURITY_CHANNEL_ID".into(), SECURITY_CHANNEL.into());
         env.insert("TEAM_USER_IDS".into(), format!("{TEAM_MEMBER}, UTEAM2"));
@@ -295,7 +300,7 @@ impl Stack {
     }
 
     pub fn admin(&self) -> securitybot::admin::Admin {
-        self.admin_with(self.conversation_settings("http://127.0.0.1:9/"))
+        self.admin_with(self.settings_of("AdminFunction", "http://127.0.0.1:9/"))
     }
 
     /// The admin function wired with `settings` (a Slack stand-in, other channel or team ids).

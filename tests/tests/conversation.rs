@@ -860,7 +860,7 @@ async fn check_slack_says_what_to_fix_before_the_first_alert() {
     assert_eq!(good["ok"], true, "{good}");
     assert_eq!(good["connected_as"], "@securitybot (UBOT) in Acme");
     // The wrong channel, a team id from another workspace, and a broken token.
-    let mut settings = stack.conversation_settings(&slack.url());
+    let mut settings = stack.settings_of("AdminFunction", &slack.url());
     settings.security_channel = "COTHER0001".into();
     settings.team.push("UNOBODY01".into());
     let bad = stack
@@ -901,5 +901,43 @@ async fn check_slack_says_what_to_fix_before_the_first_alert() {
     assert!(
         slack.calls_to("chat.postMessage").await.is_empty(),
         "nothing posted"
+    );
+}
+
+#[tokio::test]
+async fn a_test_alert_goes_the_real_way_to_the_person() {
+    let (stack, slack) = start().await;
+    let admin = stack.admin_with(stack.settings_of("AdminFunction", &slack.url()));
+    let sent = admin
+        .run(json!({"command": "send_test_alert", "user": "alice@example.com", "operator": "oncall-bob"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (sent["outcome"].as_str(), sent["test"].as_bool()),
+        (Some("ask"), Some(true)),
+        "{sent}"
+    );
+    let id = sent["alert_id"].as_str().unwrap().to_string();
+    stack.deliver_ok(&stack.notifier(&slack.url())).await;
+    let record = stack.alert(&id).await;
+    assert_eq!(record.status.as_str(), "asked");
+    assert_eq!(record.alert.rule, securitybot::admin::TEST_RULE);
+    assert_eq!(record.received_via, "admin:operator:oncall-bob");
+    let dm = slack.calls_to("chat.postMessage").await;
+    assert!(
+        dm[0].args.to_string().contains("[TEST]"),
+        "marked as a test in the DM"
+    );
+    assert!(
+        stack.payload(&id).await.is_some(),
+        "kept like any alert's payload"
+    );
+    let unnamed = admin
+        .run(json!({"command": "send_test_alert", "user": "alice@example.com", "operator": " "}))
+        .await
+        .unwrap_err();
+    assert!(
+        unnamed.to_string().contains("operator must name you"),
+        "{unnamed}"
     );
 }

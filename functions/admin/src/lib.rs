@@ -3,6 +3,9 @@
 //! `securitybot::admin`.
 
 use securitybot::admin::Admin;
+
+/// Test alerts are kept a week, not the real alerts' retention.
+const TEST_ALERT_RETENTION_DAYS: i64 = 7;
 use securitybot::config::{BotConfig, ConversationSettings};
 use securitybot::ports::Clock;
 use securitybot::wiring::Adapters;
@@ -22,11 +25,12 @@ pub fn wire(
         directory: adapters.directory.clone(),
         second_factor: adapters.second_factor(settings.max_code_failures_per_hour),
         queue: adapters.queue.clone(),
-        identity: bot.identity,
-        clock,
+        identity: bot.identity.clone(),
+        clock: clock.clone(),
         chat: adapters.chat(&settings.slack_api_url),
         security_channel: settings.security_channel.clone(),
         team: settings.team.clone(),
+        intake: adapters.intake(&bot, TEST_ALERT_RETENTION_DAYS, clock),
     }
 }
 
