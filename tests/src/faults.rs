@@ -32,6 +32,8 @@ pub struct FaultProxy {
     pub url: String,
     rules: Arc<Mutex<Vec<Rule>>>,
     seen: Arc<Mutex<Vec<String>>>,
+    /// Every AWS call as sent: its `X-Amz-Target` and JSON body.
+    calls: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl FaultProxy {
@@ -47,6 +49,7 @@ impl FaultProxy {
             url,
             rules: Arc::default(),
             seen: Arc::default(),
+            calls: Arc::default(),
         };
         let p = proxy.clone();
         tokio::spawn(async move {
@@ -80,6 +83,11 @@ impl FaultProxy {
         self.rules.lock().unwrap().clear();
     }
 
+    /// Every AWS call that came through: (`X-Amz-Target`, body).
+    pub fn aws_calls(&self) -> Vec<(String, String)> {
+        self.calls.lock().unwrap().clone()
+    }
+
     /// How many calls of `operation` came through (faulted or not).
     pub fn calls(&self, operation: &str) -> usize {
         self.seen
@@ -109,6 +117,12 @@ impl FaultProxy {
         };
         let operation = operation(&head);
         self.seen.lock().unwrap().push(operation.clone());
+        if let Some(target) = header(&head, "x-amz-target") {
+            self.calls.lock().unwrap().push((
+                target.to_string(),
+                String::from_utf8_lossy(&body).into_owned(),
+            ));
+        }
         match self.fault_for(&operation) {
             Some(Fault::Drop) => Ok(()), // closes without a word
             Some(Fault::ServerError) => {
