@@ -92,6 +92,8 @@ def bodies():
         "ingest-panther": event("/alerts/panther", j(panther), bearer()),
         "ingest-bad-signature": event("/alerts", j(SUDO), signed(j(SUDO), key="not-the-key", ts=FIXED_TS)),
         "ingest-malformed": event("/alerts", '{"rule": "sudo_root_shell", "user": ', bearer()),
+        "ingest-health": {**event("/health", ""), "requestContext": {**event("/health", "")["requestContext"],
+                          "http": {**event("/health", "")["requestContext"]["http"], "method": "GET", "path": "/health"}}},
         "ingest-invalid": event("/alerts", j({"alerts": [SUDO, {"rule": "nmap_scan", "title": "", "severity": "urgent"}]}), bearer()),
     }
 

@@ -696,3 +696,16 @@ async fn a_short_webhook_key_stops_the_webhook_loudly_and_nothing_else() {
     let read = securitybot::ports::SecretSource::fetch(&secrets).await;
     assert!(read.is_ok(), "{read:?}");
 }
+
+#[tokio::test]
+async fn the_health_check_touches_no_secret() {
+    let stack = Stack::new("health").await;
+    stack.set_secret("not the secret's JSON").await;
+    let webhook = stack.webhook();
+    let (status, body) = call(&webhook, &event("ingest-health.json")).await;
+    assert_eq!((status, body["ok"].as_bool()), (200, Some(true)), "{body}");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    // Everything else still needs the secret: a broken one is an error, not a pass.
+    let (status, _) = call(&webhook, &event("ingest-canonical.json")).await;
+    assert_eq!(status, 500);
+}

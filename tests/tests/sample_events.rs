@@ -17,6 +17,7 @@ async fn every_sample_event_gets_its_documented_answer() {
         ("ingest-bad-signature.json", 401),
         ("ingest-malformed.json", 400),
         ("ingest-invalid.json", 422),
+        ("ingest-health.json", 200),
     ];
     let mut names: Vec<String> = std::fs::read_dir(event_path(""))
         .unwrap()

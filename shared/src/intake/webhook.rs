@@ -54,6 +54,9 @@ impl Webhook {
     }
 
     async fn try_receive(&self, req: &Request<'_>) -> Result<Reply, Rejection> {
+        if req.path.trim_end_matches('/') == HEALTH_PATH {
+            return health(req);
+        }
         let format = Format::from_path(req.path).ok_or_else(|| {
             Rejection::new(404, "not_found", "no such endpoint: POST to /alerts, /alerts/splunk, /alerts/grafana or /alerts/panther")
         })?;
@@ -215,6 +218,24 @@ impl Webhook {
             }),
         ))
     }
+}
+
+/// `GET /health`: for uptime checks and load balancers. Touches no secret, no table, no queue:
+/// it says the function runs and which version, nothing more.
+const HEALTH_PATH: &str = "/health";
+
+fn health(req: &Request<'_>) -> Result<Reply, Rejection> {
+    if !req.method.eq_ignore_ascii_case("GET") {
+        return Err(Rejection::new(
+            405,
+            "method_not_allowed",
+            "the health check takes GET",
+        ));
+    }
+    Ok(Reply::json(
+        200,
+        json!({ "ok": true, "service": "securitybot webhook", "version": env!("CARGO_PKG_VERSION") }),
+    ))
 }
 
 fn merge(into: &mut Value, from: Value) {
