@@ -13,8 +13,9 @@ use crate::core::snooze::Snooze;
 use crate::core::state::Status;
 use crate::core::work::{Announcement, Notice};
 use crate::error::{Error, Result};
-use crate::intake::admit::Intake;
-use crate::ports::{AlertStore, Chat, Clock, Directory, SecondFactor, SnoozeStore, WorkQueue};
+use crate::ports::{
+    AdmitAlert, AlertStore, Chat, Clock, Directory, SecondFactor, SnoozeStore, WorkQueue,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -84,7 +85,7 @@ pub struct Admin {
     pub security_channel: String,
     pub team: Vec<String>,
     /// The webhook's own admission, for test alerts.
-    pub intake: Intake,
+    pub intake: Arc<dyn AdmitAlert>,
 }
 
 /// The rule of test alerts: how they show in rollups and write-backs.
@@ -198,14 +199,10 @@ impl Admin {
         let raw = serde_json::to_string(&alert).expect("an alert serialises");
         let (id, outcome) = self
             .intake
-            .admit(&alert, raw, &format!("admin:{by}"))
+            .admit_alert(&alert, raw, &format!("admin:{by}"))
             .await?;
         tracing::info!(alert_id = %id, user, by, "test alert sent");
-        let mut answer = json!({ "alert_id": id, "user": user, "test": true });
-        let outcome = serde_json::to_value(&outcome).expect("outcomes serialise");
-        if let (Value::Object(a), Value::Object(o)) = (&mut answer, outcome) {
-            a.extend(o);
-        }
+        let answer = json!({ "alert_id": id, "user": user, "test": true, "outcome": outcome });
         Ok(answer)
     }
 

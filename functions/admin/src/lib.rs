@@ -30,7 +30,7 @@ pub fn wire(
         chat: adapters.chat(&settings.slack_api_url),
         security_channel: settings.security_channel.clone(),
         team: settings.team.clone(),
-        intake: adapters.intake(&bot, TEST_ALERT_RETENTION_DAYS, clock),
+        intake: Arc::new(adapters.intake(&bot, TEST_ALERT_RETENTION_DAYS, clock)),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::core::state::{EscalationReason, Status};
 use crate::core::work::WorkItem;
 use crate::error::Result;
 use crate::ports::steps::hand_off;
-use crate::ports::{AlertStore, Clock, Directory, Inserted, SnoozeStore, WorkQueue};
+use crate::ports::{AdmitAlert, AlertStore, Clock, Directory, Inserted, SnoozeStore, WorkQueue};
 use chrono::Duration;
 use serde::Serialize;
 use std::sync::Arc;
@@ -132,5 +132,22 @@ impl Intake {
 
     async fn hand_off(&self, item: WorkItem) -> Result<()> {
         hand_off(&*self.alerts, &*self.queue, &item, self.clock.now()).await
+    }
+}
+
+#[async_trait::async_trait]
+impl AdmitAlert for Intake {
+    async fn admit_alert(
+        &self,
+        alert: &Alert,
+        raw: String,
+        via: &str,
+    ) -> Result<(AlertId, String)> {
+        let (id, outcome) = self.admit(alert, raw, via).await?;
+        let name = serde_json::to_value(&outcome).expect("outcomes serialise")["outcome"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_string();
+        Ok((id, name))
     }
 }

@@ -428,3 +428,16 @@ pub trait SiemSink: Send + Sync {
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 }
+
+/// Admission of an alert exactly as the webhook does it, for use cases that raise an alert
+/// themselves (the admin's test alert) without reaching into the intake use case.
+#[async_trait]
+pub trait AdmitAlert: Send + Sync {
+    /// The alert's id and what became of it (`ask`, `escalate`, `snoozed`, `duplicate`).
+    async fn admit_alert(
+        &self,
+        alert: &crate::core::alert::Alert,
+        raw: String,
+        via: &str,
+    ) -> Result<(AlertId, String)>;
+}
