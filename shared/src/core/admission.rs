@@ -147,6 +147,20 @@ mod tests {
         }
     }
 
+    /// The record a webhook alert makes, kept 90 days, no link policy.
+    fn admitted(alert: &Alert, raw: String, redactor: &Redactor, facts: &Facts) -> AlertRecord {
+        Admission {
+            alert,
+            raw,
+            received_via: "webhook:test",
+            now: alert.occurred_at,
+            retention: Duration::days(90),
+            redactor,
+            links: &LinkPolicy::default(),
+        }
+        .record(facts, &decide(facts))
+    }
+
     #[test]
     fn every_stored_text_field_and_context_key_is_redacted() {
         let redactor = Redactor::new(&[]).unwrap();
@@ -161,16 +175,7 @@ mod tests {
             alert.source_id = Some(text.to_string());
             alert.link = Some(text.to_string());
             alert.context.insert(text.to_string(), text.to_string());
-            let record = Admission {
-                alert: &alert,
-                raw: String::new(),
-                received_via: "webhook:test",
-                now: alert.occurred_at,
-                retention: Duration::days(90),
-                redactor: &redactor,
-                links: &LinkPolicy::default(),
-            }
-            .record(&facts, &decide(&facts));
+            let record = admitted(&alert, String::new(), &redactor, &facts);
             let stored = serde_json::to_string(&record.alert).unwrap();
             assert!(!stored.contains(secret), "{secret:?} survived in {stored}");
             assert_eq!(record.id, alert.id(), "the id is the unredacted alert's");
@@ -226,29 +231,21 @@ mod tests {
             user: Some("alice@example.com".into()),
             ..Facts::default()
         };
-        let record = Admission {
-            alert: &alert,
-            raw: r#"{"command":"mysql password=hunter2"}"#.into(),
-            received_via: "webhook:test",
-            now: alert.occurred_at,
-            retention: Duration::days(90),
-            redactor: &redactor,
-            links: &LinkPolicy::default(),
-        }
-        .record(&facts, &decide(&facts));
+        let record = admitted(
+            &alert,
+            r#"{"command":"mysql password=hunter2"}"#.into(),
+            &redactor,
+            &facts,
+        );
         assert_eq!(record.id, alert.id());
         assert_eq!(record.alert.context["command"], "mysql password=[REDACTED]");
         assert!(record.raw.contains("hunter2"));
-        let huge = Admission {
-            alert: &alert,
-            raw: "x".repeat(crate::core::text::MAX_RAW_BYTES * 3),
-            received_via: "webhook:test",
-            now: alert.occurred_at,
-            retention: Duration::days(90),
-            redactor: &redactor,
-            links: &LinkPolicy::default(),
-        }
-        .record(&facts, &decide(&facts));
+        let huge = admitted(
+            &alert,
+            "x".repeat(crate::core::text::MAX_RAW_BYTES * 3),
+            &redactor,
+            &facts,
+        );
         assert!(
             huge.raw.len() <= crate::core::text::MAX_RAW_BYTES,
             "raw is bounded for every source"

@@ -161,20 +161,18 @@ impl SlackChat {
                 format!("{method}: HTTP {status}"),
             ));
         }
-        let scopes = response
-            .headers()
-            .get("x-oauth-scopes")
-            .and_then(|v| v.to_str().ok())
+        // Slack names the token's scopes in a header; only the check (auth.test) reads them.
+        let scopes = (method == "auth.test")
+            .then(|| response.headers().get("x-oauth-scopes")?.to_str().ok())
+            .flatten()
             .map(str::to_string);
-        let body: Value = response.json().await.map_err(|e| {
+        let mut body: Value = response.json().await.map_err(|e| {
             Error::transient(
                 "slack",
                 format!("{method}: unreadable answer: {}", e.without_url()),
             )
         })?;
         if body["ok"].as_bool() == Some(true) {
-            // Slack names the token's scopes in a header; kept with the answer for the check.
-            let mut body = body;
             if let Some(scopes) = scopes.filter(|_| body.is_object()) {
                 body[SCOPES] = Value::String(scopes);
             }
