@@ -94,9 +94,35 @@ for name in functions:
              json.dumps({"Fn::Sub": f"/aws/lambda/${{{name}}}"})]
     check(named and named[0].get("RetentionInDays"), f"{name}: no log group with a retention")
 
+# Secrets by purpose: each function may read exactly the secrets it is handed (*_SECRET_ID),
+# the internet-facing webhook only its keys, and every secret outlives the stack (the people
+# table, which is kept, holds seeds only the second-factor secret can open).
+secrets = {k: v for k, v in out.items() if v["Type"] == "AWS::SecretsManager::Secret"}
+for name, secret in secrets.items():
+    check(secret.get("DeletionPolicy") == "Retain" and secret.get("UpdateReplacePolicy") == "Retain",
+          f"{name}: deleted with the stack")
+for name, f in functions.items():
+    env = f["Properties"].get("Environment", {}).get("Variables", {})
+    handed = {json.dumps(v) for k, v in env.items() if k.endswith("_SECRET_ID")}
+    role = out[f["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
+    readable = set()
+    for statement in (s for p in role.get("Policies", []) for s in p["PolicyDocument"]["Statement"]):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if any(a.startswith("secretsmanager:") for a in actions):
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            readable |= {json.dumps(r) for r in resources}
+    check(readable == handed, f"{name}: may read secrets {sorted(readable)} but is handed {sorted(handed)}")
+    check("SECRET_ID" not in env, f"{name}: one secret for everything (SECRET_ID) is gone; name each purpose")
+for url in urls:
+    name = out[url]["Properties"]["TargetFunctionArn"]["Ref"]
+    env = functions[name]["Properties"].get("Environment", {}).get("Variables", {})
+    if "WEBHOOK_SECRET_ID" in env:
+        check([k for k in env if k.endswith("_SECRET_ID")] == ["WEBHOOK_SECRET_ID"],
+              f"{name}: the webhook is internet-facing and may read only its keys")
+
 if failures:
     sys.exit("template check failed:\n  " + "\n  ".join(failures))
 print(f"template check: {len(functions)} functions, {len(schedules)} schedules (retries, DLQ, per-stack names), "
       f"{len(urls)} public Function URLs (both permissions), {len(alarms)} alarms (to a topic CloudWatch "
       f"may publish to; every function's errors; failed scheduled runs kept), {len(log_groups)} log groups "
-      f"with a retention: ok")
+      f"with a retention, {len(secrets)} secrets (kept, each read only by what it is handed to): ok")

@@ -11,6 +11,7 @@ use crate::core::identity::IdentityConfig;
 use crate::core::links::LinkPolicy;
 use crate::core::redact::Redactor;
 use crate::core::rules::{Defaults, RuleBook, RuleOverrides};
+use crate::core::secrets::SecretPurpose;
 use crate::error::{Error, Result};
 use crate::intake::formats::mapping::SourceMappings;
 use crate::intake::webhook::WebhookLimits;
@@ -98,7 +99,9 @@ pub struct Resources {
     pub snoozes_table: String,
     pub people_table: String,
     pub work_queue_url: String,
-    pub secret_id: String,
+    /// The secret of each purpose this function is granted (`WEBHOOK_SECRET_ID`,
+    /// `SLACK_SECRET_ID`, `SECOND_FACTOR_SECRET_ID`, `SIEM_SECRET_ID`); the others are absent.
+    pub secret_ids: BTreeMap<&'static str, String>,
     /// Once-only markers and poller positions.
     pub checkpoints_table: String,
     /// Raw payloads, for the functions that admit alerts (ingest, poller); no one else has it.
@@ -112,7 +115,10 @@ impl Resources {
             snoozes_table: env.required("SNOOZES_TABLE"),
             people_table: env.required("PEOPLE_TABLE"),
             work_queue_url: env.required("WORK_QUEUE_URL"),
-            secret_id: env.required("SECRET_ID"),
+            secret_ids: SecretPurpose::ALL
+                .into_iter()
+                .filter_map(|p| Some((p.env_var(), env.optional(p.env_var())?)))
+                .collect(),
             checkpoints_table: env.required("CHECKPOINTS_TABLE"),
             payloads_table: env.optional("PAYLOADS_TABLE"),
         }
@@ -131,6 +137,8 @@ pub struct IngestSettings {
 impl IngestSettings {
     pub fn from_env<F: Fn(&str) -> Option<String>>(mut env: EnvReader<F>) -> Result<Self> {
         let defaults = WebhookLimits::default();
+        // The webhook cannot check a request without its keys: say so at cold start.
+        env.required(SecretPurpose::Webhook.env_var());
         let settings = IngestSettings {
             resources: Resources::read(&mut env),
             limits: WebhookLimits {
@@ -553,7 +561,7 @@ mod tests {
             "SNOOZES_TABLE is not set",
             "PEOPLE_TABLE",
             "WORK_QUEUE_URL",
-            "SECRET_ID",
+            "WEBHOOK_SECRET_ID",
             "MAX_BODY_BYTES must be a number from 1024 to 6291456 (got 'lots')",
         ] {
             assert!(text.contains(name), "{name} not in {text}");
@@ -568,7 +576,7 @@ mod tests {
             ("SNOOZES_TABLE", "s"),
             ("PEOPLE_TABLE", "p"),
             ("WORK_QUEUE_URL", "q"),
-            ("SECRET_ID", "x"),
+            ("WEBHOOK_SECRET_ID", "x"),
             ("CHECKPOINTS_TABLE", "c"),
         ]))
         .unwrap();

@@ -9,6 +9,7 @@ use crate::adapters::secrets_manager::{SecretsCache, SecretsManagerSource};
 use crate::adapters::slack::SlackChat;
 use crate::adapters::sqs::SqsWorkQueue;
 use crate::config::{BotConfig, Resources};
+use crate::core::secrets::SecretPurpose;
 use crate::intake::admit::Intake;
 use crate::ports::{
     AlertStore, Checkpoints, Clock, Directory, PushFactor, SecondFactor, SecretStore, SnoozeStore,
@@ -30,17 +31,52 @@ pub struct Adapters {
     pub snoozes: Arc<dyn SnoozeStore>,
     pub directory: Arc<dyn Directory>,
     pub queue: Arc<dyn WorkQueue>,
-    pub secrets: Arc<dyn SecretStore>,
+    pub secrets: SecretParts,
+}
+
+/// One cached store per secret purpose, so each adapter is handed only the secret it reads.
+#[derive(Clone)]
+pub struct SecretParts {
+    pub webhook: Arc<dyn SecretStore>,
+    pub slack: Arc<dyn SecretStore>,
+    pub second_factor: Arc<dyn SecretStore>,
+    pub siem: Arc<dyn SecretStore>,
+}
+
+impl SecretParts {
+    fn new(aws: &aws_config::SdkConfig, r: &Resources) -> Self {
+        let client = aws_sdk_secretsmanager::Client::new(aws);
+        let store = |purpose: SecretPurpose| -> Arc<dyn SecretStore> {
+            let source = SecretsManagerSource::new(
+                client.clone(),
+                purpose,
+                r.secret_ids.get(purpose.env_var()).cloned(),
+            );
+            Arc::new(SecretsCache::new(Arc::new(source), SECRET_REFRESH_INTERVAL))
+        };
+        SecretParts {
+            webhook: store(SecretPurpose::Webhook),
+            slack: store(SecretPurpose::Slack),
+            second_factor: store(SecretPurpose::SecondFactor),
+            siem: store(SecretPurpose::Siem),
+        }
+    }
+
+    /// The same store for every purpose (tests, and handlers run without AWS).
+    pub fn one(store: Arc<dyn SecretStore>) -> Self {
+        SecretParts {
+            webhook: store.clone(),
+            slack: store.clone(),
+            second_factor: store.clone(),
+            siem: store,
+        }
+    }
 }
 
 impl Adapters {
     /// The clients honour AWS_ENDPOINT_URL through `aws`.
     pub fn new(aws: &aws_config::SdkConfig, r: &Resources) -> Self {
         let dynamodb = aws_sdk_dynamodb::Client::new(aws);
-        let secrets = SecretsManagerSource::new(
-            aws_sdk_secretsmanager::Client::new(aws),
-            r.secret_id.clone(),
-        );
         Adapters {
             alerts: Arc::new(
                 DynamoAlerts::new(dynamodb.clone(), r.alerts_table.clone())
@@ -58,10 +94,7 @@ impl Adapters {
                 aws_sdk_sqs::Client::new(aws),
                 r.work_queue_url.clone(),
             )),
-            secrets: Arc::new(SecretsCache::new(
-                Arc::new(secrets),
-                SECRET_REFRESH_INTERVAL,
-            )),
+            secrets: SecretParts::new(aws, r),
             people_table: r.people_table.clone(),
             checkpoints_table: r.checkpoints_table.clone(),
             dynamodb,
@@ -85,14 +118,14 @@ impl Adapters {
     }
 
     pub fn chat(&self, slack_api_url: &str) -> Arc<SlackChat> {
-        Arc::new(SlackChat::new(slack_api_url, self.secrets.clone()))
+        Arc::new(SlackChat::new(slack_api_url, self.secrets.slack.clone()))
     }
 
     pub fn second_factor(&self, max_failures_per_hour: u32) -> Arc<dyn SecondFactor> {
         Arc::new(DynamoSecondFactor::new(
             self.dynamodb.clone(),
             &self.people_table,
-            self.secrets.clone(),
+            self.secrets.second_factor.clone(),
             max_failures_per_hour,
         ))
     }
@@ -103,7 +136,7 @@ impl Adapters {
         Some(Arc::new(DuoPush::new(
             duo,
             duo_api_url.map(str::to_string),
-            self.secrets.clone(),
+            self.secrets.second_factor.clone(),
         )))
     }
 

@@ -54,6 +54,14 @@ async fn main() {
             let (status, answer) =
                 call(&webhook, &with_body(event("ingest-canonical.json"), &body)).await;
             assert_eq!(status, 202, "{answer}");
+            // A line every 1,000 alerts: a long run shows it is moving, and a stopped one says how far it got.
+            if (b + 1) % 10 == 0 {
+                eprintln!(
+                    "storm: {} alerts admitted after {:.0} s",
+                    ((b + 1) * 100).min(n),
+                    started.elapsed().as_secs_f64()
+                );
+            }
         }
         ingesting.store(false, Ordering::SeqCst);
         started.elapsed()

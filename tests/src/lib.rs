@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SubsecRound, Utc};
 use securitybot::adapters::memory::FixedClock;
 use securitybot::config::{BotConfig, ConversationSettings, EnvReader, IngestSettings};
+pub use securitybot::core::secrets::SecretPurpose;
 use securitybot::intake::webhook::Webhook;
 use securitybot_infra::{Provisioned, Template, provision, template_path};
 use serde_json::Value;
@@ -516,10 +517,32 @@ impl Stack {
         }
     }
 
+    /// The secret (ARN) of `purpose`, as the template hands it to the functions that read it.
+    pub fn secret_id(&self, purpose: SecretPurpose) -> String {
+        let template = Template::load(&template_path()).unwrap();
+        template
+            .of_type("AWS::Serverless::Function")
+            .into_iter()
+            .find_map(|(function, _)| {
+                self.created
+                    .function_env(&template, &function)
+                    .ok()?
+                    .remove(purpose.env_var())
+            })
+            .unwrap_or_else(|| panic!("no function is given {}", purpose.env_var()))
+    }
+
+    /// Writes `json` into every secret (each function reads only its own purpose's entries).
     pub async fn set_secret(&self, json: &str) {
+        for purpose in SecretPurpose::ALL {
+            self.set_secret_of(purpose, json).await;
+        }
+    }
+
+    pub async fn set_secret_of(&self, purpose: SecretPurpose, json: &str) {
         self.secrets
             .put_secret_value()
-            .secret_id(&self.env["SECRET_ID"])
+            .secret_id(self.secret_id(purpose))
             .secret_string(json)
             .send()
             .await

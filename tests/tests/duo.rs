@@ -281,7 +281,7 @@ async fn read_secret(stack: &Stack) -> Value {
     let out = stack
         .secrets
         .get_secret_value()
-        .secret_id(&stack.env["SECRET_ID"])
+        .secret_id(stack.secret_id(SecretPurpose::SecondFactor))
         .send()
         .await
         .unwrap();

@@ -691,10 +691,61 @@ async fn a_short_webhook_key_stops_the_webhook_loudly_and_nothing_else() {
     // The functions that do not read webhook keys are not stopped by it.
     let secrets = securitybot::adapters::secrets_manager::SecretsManagerSource::new(
         stack.secrets.clone(),
-        stack.env["SECRET_ID"].clone(),
+        SecretPurpose::Slack,
+        Some(stack.secret_id(SecretPurpose::Slack)),
     );
     let read = securitybot::ports::SecretSource::fetch(&secrets).await;
     assert!(read.is_ok(), "{read:?}");
+}
+
+#[tokio::test]
+async fn each_secret_is_its_own_and_a_broken_one_stops_only_its_readers() {
+    let stack = Stack::new("splitsecret").await;
+    let slack =
+        securitybot_tests::slack::SlackStandIn::start(&[("alice@example.com", "UALICE")]).await;
+    // The webhook is given only the webhook secret; the Slack one is not even named to it.
+    assert!(stack.env.contains_key("WEBHOOK_SECRET_ID"));
+    for other in [
+        "SLACK_SECRET_ID",
+        "SECOND_FACTOR_SECRET_ID",
+        "SIEM_SECRET_ID",
+        "SECRET_ID",
+    ] {
+        assert!(!stack.env.contains_key(other), "ingest is given {other}");
+    }
+    // A Slack secret that is not JSON at all: alerts still come in.
+    stack
+        .set_secret_of(SecretPurpose::Slack, "xoxb-pasted-raw")
+        .await;
+    let (status, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    assert_eq!(status, 202, "{body}");
+    // ... and the notifier, which reads it, fails loudly (retried, then dead-lettered) without
+    // quoting it.
+    let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    let failed = stack.deliver(&stack.notifier(&slack.url())).await;
+    assert_eq!(
+        failed.batch_item_failures.len(),
+        1,
+        "the ask is handed back to be retried"
+    );
+    assert_eq!(stack.alert(&id).await.status.as_str(), "received");
+    // A webhook secret with a broken entry: the webhook refuses, the notifier goes on once
+    // its own secret is right again.
+    stack
+        .set_secret_of(SecretPurpose::Webhook, r#"{"webhook_keys": "not a list"}"#)
+        .await;
+    stack
+        .set_secret_of(
+            SecretPurpose::Slack,
+            &json!({"slack_bot_token": securitybot_tests::slack::BOT_TOKEN}).to_string(),
+        )
+        .await;
+    let (status, _) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    assert_eq!(status, 500);
+    stack.enqueue("ask", &id).await; // the retry
+    let retried = stack.deliver(&stack.notifier(&slack.url())).await;
+    assert!(retried.batch_item_failures.is_empty(), "{retried:?}");
+    assert_eq!(stack.alert(&id).await.status.as_str(), "asked");
 }
 
 #[tokio::test]

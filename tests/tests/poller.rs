@@ -393,7 +393,8 @@ async fn a_rotated_siem_token_is_used_from_the_run_after_a_refusal() {
     let secrets = Arc::new(SecretsCache::new(
         Arc::new(SecretsManagerSource::new(
             stack.secrets.clone(),
-            stack.env["SECRET_ID"].clone(),
+            SecretPurpose::Siem,
+            Some(stack.secret_id(SecretPurpose::Siem)),
         )),
         std::time::Duration::ZERO,
     ));

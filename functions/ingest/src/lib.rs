@@ -19,7 +19,7 @@ pub fn wire(
     let adapters = Adapters::new(aws, &settings.resources);
     Webhook {
         intake: adapters.intake(&bot, settings.retention_days, clock),
-        secrets: adapters.secrets,
+        secrets: adapters.secrets.webhook,
         sources: bot.sources,
         limits: settings.limits,
     }

@@ -36,7 +36,7 @@ pub fn wire(
             approval: bot.approval,
         },
         chat: Arc::new(SlackRequests),
-        secrets: adapters.secrets.clone(),
+        secrets: adapters.secrets.slack.clone(),
         clock,
     }
 }

@@ -23,7 +23,7 @@ pub fn wire(
         .map(|(name, source)| Feed {
             name: name.clone(),
             source: source.clone(),
-            fetch: feeds::feed(name, source, adapters.secrets.clone()),
+            fetch: feeds::feed(name, source, adapters.secrets.siem.clone()),
         })
         .collect();
     Poller {

@@ -23,11 +23,11 @@ pub fn wire(
     let sink: Option<Arc<dyn SiemSink>> = match &settings.sink {
         WritebackSink::Off => None,
         WritebackSink::SplunkHec { url } => {
-            Some(Arc::new(SplunkHec::new(url, adapters.secrets.clone())))
+            Some(Arc::new(SplunkHec::new(url, adapters.secrets.siem.clone())))
         }
         WritebackSink::Webhook { url } => Some(Arc::new(SignedWebhook::new(
             url,
-            adapters.secrets.clone(),
+            adapters.secrets.siem.clone(),
             clock.clone(),
         ))),
     };

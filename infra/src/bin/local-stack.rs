@@ -38,7 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             std::fs::write(&env_file, text)?;
             println!(
-                "created {} tables, {} queues and the secret with prefix {prefix}; environment in {env_file}",
+                "created {} tables, {} queues and the secrets with prefix {prefix}; environment in {env_file}",
                 template.of_type("AWS::DynamoDB::Table").len(),
                 template.of_type("AWS::SQS::Queue").len()
             );

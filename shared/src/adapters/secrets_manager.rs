@@ -1,9 +1,9 @@
-//! The one secret, read from Secrets Manager ([`SecretsManagerSource`]) and cached per
-//! container ([`SecretsCache`]): read once, re-read when a credential fails, so rotating a key
-//! needs no redeploy.
+//! The secrets, read from Secrets Manager ([`SecretsManagerSource`], one per purpose) and cached
+//! per container ([`SecretsCache`]): read once, re-read when a credential fails, so rotating a
+//! key needs no redeploy.
 
 use super::aws_error;
-use crate::core::secrets::Secrets;
+use crate::core::secrets::{SecretPurpose, Secrets};
 use crate::error::{Error, Result};
 use crate::ports::{SecretSource, SecretStore};
 use async_trait::async_trait;
@@ -11,16 +11,24 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
+/// One purpose's secret. A function given no secret for a purpose (its template grants none)
+/// gets a clear error only when a path actually needs it, never at cold start.
 pub struct SecretsManagerSource {
     client: aws_sdk_secretsmanager::Client,
-    secret_id: String,
+    purpose: SecretPurpose,
+    secret_id: Option<String>,
 }
 
 impl SecretsManagerSource {
-    pub fn new(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>) -> Self {
+    pub fn new(
+        client: aws_sdk_secretsmanager::Client,
+        purpose: SecretPurpose,
+        secret_id: Option<String>,
+    ) -> Self {
         SecretsManagerSource {
             client,
-            secret_id: secret_id.into(),
+            purpose,
+            secret_id,
         }
     }
 }
@@ -28,20 +36,26 @@ impl SecretsManagerSource {
 #[async_trait]
 impl SecretSource for SecretsManagerSource {
     async fn fetch(&self) -> Result<Secrets> {
+        let Some(secret_id) = &self.secret_id else {
+            return Err(Error::Config(format!(
+                "this function is given no {} secret ({} is not set)",
+                self.purpose.name(),
+                self.purpose.env_var()
+            )));
+        };
         let out = self
             .client
             .get_secret_value()
-            .secret_id(&self.secret_id)
+            .secret_id(secret_id)
             .send()
             .await
             .map_err(|e| aws_error("secretsmanager", e))?;
         let text = out.secret_string().ok_or_else(|| {
             Error::Config(format!(
-                "secret {} has no SecretString (binary secrets are not supported)",
-                self.secret_id
+                "secret {secret_id} has no SecretString (binary secrets are not supported)"
             ))
         })?;
-        Secrets::from_json(text)
+        Secrets::from_json_for(text, self.purpose)
     }
 }
 

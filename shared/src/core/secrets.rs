@@ -1,6 +1,7 @@
-//! What the one Secrets Manager secret holds: webhook keys, Slack credentials, the seed key,
-//! SIEM credentials. Values only; reading and caching it is `adapters::secrets_manager`.
-//! Nothing here implements Debug in a way that could print a secret.
+//! What the secrets hold: one secret per purpose (webhook keys, Slack, the second factor, SIEM
+//! credentials), each readable only by the functions that need it and parsed on its own, so a
+//! bad entry in one stops only its readers. Values only; reading and caching them is
+//! `adapters::secrets_manager`. Nothing here implements Debug in a way that could print a secret.
 
 use crate::error::{Error, Result};
 use serde::Deserialize;
@@ -141,7 +142,96 @@ pub struct Secrets {
     pub poller_tokens: std::collections::BTreeMap<String, SecretString>,
 }
 
+/// What a secret is for. Each purpose is its own secret in the stack (`<PURPOSE>_SECRET_ID`),
+/// so a function is granted, and reads, only what it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecretPurpose {
+    Webhook,
+    Slack,
+    SecondFactor,
+    Siem,
+}
+
+impl SecretPurpose {
+    pub const ALL: [SecretPurpose; 4] = [
+        SecretPurpose::Webhook,
+        SecretPurpose::Slack,
+        SecretPurpose::SecondFactor,
+        SecretPurpose::Siem,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SecretPurpose::Webhook => "webhook",
+            SecretPurpose::Slack => "slack",
+            SecretPurpose::SecondFactor => "second-factor",
+            SecretPurpose::Siem => "siem",
+        }
+    }
+
+    /// The environment variable naming this purpose's secret.
+    pub fn env_var(self) -> &'static str {
+        match self {
+            SecretPurpose::Webhook => "WEBHOOK_SECRET_ID",
+            SecretPurpose::Slack => "SLACK_SECRET_ID",
+            SecretPurpose::SecondFactor => "SECOND_FACTOR_SECRET_ID",
+            SecretPurpose::Siem => "SIEM_SECRET_ID",
+        }
+    }
+
+    /// The entries a secret of this purpose holds; anything else in it is not read.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            SecretPurpose::Webhook => &["webhook_key", "webhook_keys"],
+            SecretPurpose::Slack => &["slack_bot_token", "slack_signing_secret"],
+            SecretPurpose::SecondFactor => &[
+                "seed_encryption_key",
+                "seed_encryption_keys",
+                "seed_encryption_current",
+                "duo_secret_key",
+            ],
+            SecretPurpose::Siem => &[
+                "writeback_hec_token",
+                "writeback_webhook_key",
+                "poller_tokens",
+            ],
+        }
+    }
+}
+
 impl Secrets {
+    /// The entries of `purpose` in a secret's text, each checked on its own: an entry of
+    /// another purpose (an older, all-in-one secret) is not even parsed, and a malformed
+    /// entry is named, never quoted.
+    pub fn from_json_for(text: &str, purpose: SecretPurpose) -> Result<Self> {
+        let all: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(text).map_err(|e| {
+                Error::Config(format!(
+                    "the {} secret is not a JSON object (line {}, column {})",
+                    purpose.name(),
+                    e.line(),
+                    e.column()
+                ))
+            })?;
+        let mine: serde_json::Map<_, _> = all
+            .into_iter()
+            .filter(|(k, _)| purpose.fields().contains(&k.as_str()))
+            .collect();
+        serde_json::from_value(serde_json::Value::Object(mine.clone())).map_err(|_| {
+            let bad = mine
+                .iter()
+                .find(|(k, v)| {
+                    let one = serde_json::Map::from_iter([((*k).clone(), (*v).clone())]);
+                    serde_json::from_value::<Secrets>(serde_json::Value::Object(one)).is_err()
+                })
+                .map_or("an entry", |(k, _)| k.as_str());
+            Error::Config(format!(
+                "the {} secret's {bad} is not in the documented form (see the README's secrets table)",
+                purpose.name()
+            ))
+        })
+    }
+
     pub fn from_json(text: &str) -> Result<Self> {
         // serde's message may quote the input, which is secret: keep only its position.
         serde_json::from_str(text).map_err(|e| {
@@ -163,8 +253,12 @@ impl Secrets {
             .as_ref()
             .filter(|v| !v.expose().is_empty())
             .ok_or_else(|| {
+                let purpose = SecretPurpose::ALL
+                    .into_iter()
+                    .find(|p| p.fields().contains(&name))
+                    .map_or("", SecretPurpose::name);
                 Error::Config(format!(
-                    "the secret has no {name}: add it (see the README's Slack set-up)"
+                    "the {purpose} secret has no {name}: add it (see the README's secrets table)"
                 ))
             })
     }
@@ -222,6 +316,86 @@ mod tests {
         ))
         .unwrap_err();
         assert!(!err.to_string().contains(&key), "{err}");
+    }
+
+    const ALL_IN_ONE: &str = r#"{
+        "webhook_key": "0123456789abcdef0123456789abcdef-generated",
+        "webhook_keys": [{"id": "siem", "secret": "0123456789abcdef0123456789abcdef", "sources": ["splunk"]}],
+        "slack_bot_token": "xoxb-1", "slack_signing_secret": "sig",
+        "seed_encryption_key": "a2V5", "seed_encryption_keys": [{"id": "k2", "key": "a2V5Mg=="}],
+        "seed_encryption_current": "k2", "duo_secret_key": "duo",
+        "writeback_hec_token": "hec", "writeback_webhook_key": "wb",
+        "poller_tokens": {"splunk_prod": "sp"}
+    }"#;
+
+    #[test]
+    fn every_entry_belongs_to_exactly_one_purpose() {
+        let whole = Secrets::from_json(ALL_IN_ONE).unwrap();
+        let parts: Vec<Secrets> = SecretPurpose::ALL
+            .into_iter()
+            .map(|p| Secrets::from_json_for(ALL_IN_ONE, p).unwrap())
+            .collect();
+        // Each part holds its own entries and nothing of the others'.
+        assert_eq!(parts[0].webhook_keys, whole.webhook_keys);
+        assert!(parts[0].slack_bot_token.is_none() && parts[0].duo_secret_key.is_none());
+        assert_eq!(parts[1].slack_bot_token, whole.slack_bot_token);
+        assert!(parts[1].webhook_key.is_none() && parts[1].poller_tokens.is_empty());
+        assert_eq!(parts[2].seed_keys(), whole.seed_keys());
+        assert_eq!(parts[2].duo_secret_key, whole.duo_secret_key);
+        assert!(parts[2].slack_signing_secret.is_none());
+        assert_eq!(parts[3].poller_tokens, whole.poller_tokens);
+        assert!(parts[3].seed_encryption_key.is_none());
+        // No entry is in two purposes, and every entry is in one.
+        let mut names: Vec<&str> = SecretPurpose::ALL
+            .iter()
+            .flat_map(|p| p.fields().iter().copied())
+            .collect();
+        let listed = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), listed, "an entry is listed for two purposes");
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(ALL_IN_ONE).unwrap();
+        for key in object.keys() {
+            assert!(names.contains(&key.as_str()), "{key} belongs to no purpose");
+        }
+        assert_eq!(object.len(), names.len(), "the example holds every entry");
+    }
+
+    #[test]
+    fn a_bad_entry_stops_only_the_readers_of_its_purpose_and_is_named_not_quoted() {
+        let text = r#"{"slack_bot_token": ["xoxb-leaked"], "webhook_key": "0123456789abcdef0123456789abcdef", "seed_encryption_key": "a2V5"}"#;
+        let err = Secrets::from_json_for(text, SecretPurpose::Slack)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("slack secret's slack_bot_token is not in the documented form"),
+            "{err}"
+        );
+        assert!(!err.contains("xoxb-leaked"), "{err}");
+        let webhook = Secrets::from_json_for(text, SecretPurpose::Webhook).unwrap();
+        assert_eq!(webhook.webhook_keys().unwrap().len(), 1);
+        assert_eq!(
+            Secrets::from_json_for(text, SecretPurpose::SecondFactor)
+                .unwrap()
+                .seed_keys()
+                .len(),
+            1
+        );
+        let missing = webhook
+            .require(&webhook.slack_bot_token, "slack_bot_token")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.contains("the slack secret has no slack_bot_token"),
+            "{missing}"
+        );
+        let not_json = Secrets::from_json_for("xoxb-raw-token", SecretPurpose::Slack)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            not_json.contains("slack secret is not a JSON object") && !not_json.contains("xoxb")
+        );
     }
 
     #[test]
