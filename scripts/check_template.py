@@ -120,9 +120,31 @@ for url in urls:
         check([k for k in env if k.endswith("_SECRET_ID")] == ["WEBHOOK_SECRET_ID"],
               f"{name}: the webhook is internet-facing and may read only its keys")
 
+# The dashboard: valid JSON once substituted, every function and queue on it, and every metric
+# the code emits (the names in shared/src/core/metrics.rs) graphed.
+import re
+dashboards = [v["Properties"] for v in out.values() if v["Type"] == "AWS::CloudWatch::Dashboard"]
+check(len(dashboards) == 1, "no dashboard")
+for d in dashboards:
+    text = d["DashboardBody"]["Fn::Sub"] if isinstance(d["DashboardBody"], dict) else d["DashboardBody"]
+    try:
+        json.loads(re.sub(r"\$\{[^}]+\}", "x", text))
+    except ValueError as e:
+        check(False, f"dashboard body is not JSON: {e}")
+    for name in functions:
+        check("${%s}" % name in text, f"dashboard: {name} missing")
+    for name, v in out.items():
+        if v["Type"] == "AWS::SQS::Queue":
+            check("${%s.QueueName}" % name in text, f"dashboard: queue {name} missing")
+    source = open(os.path.join(os.path.dirname(__file__), "..", "shared", "src", "core", "metrics.rs")).read()
+    emitted = set(re.findall(r'\("([A-Za-z]+)", (?:COUNT|SECONDS)', source))
+    check(len(emitted) >= 10, f"found only {sorted(emitted)} in core/metrics.rs")
+    for metric in emitted:
+        check(f'"{metric}"' in text or f'\\"{metric}\\"' in text, f"dashboard: metric {metric} not graphed")
+
 if failures:
     sys.exit("template check failed:\n  " + "\n  ".join(failures))
 print(f"template check: {len(functions)} functions, {len(schedules)} schedules (retries, DLQ, per-stack names), "
       f"{len(urls)} public Function URLs (both permissions), {len(alarms)} alarms (to a topic CloudWatch "
       f"may publish to; every function's errors; failed scheduled runs kept), {len(log_groups)} log groups "
-      f"with a retention, {len(secrets)} secrets (kept, each read only by what it is handed to): ok")
+      f"with a retention, a dashboard with every function, queue and metric, {len(secrets)} secrets (kept, each read only by what it is handed to): ok")

@@ -102,6 +102,8 @@ pub struct Resources {
     /// The secret of each purpose this function is granted (`WEBHOOK_SECRET_ID`,
     /// `SLACK_SECRET_ID`, `SECOND_FACTOR_SECRET_ID`, `SIEM_SECRET_ID`); the others are absent.
     pub secret_ids: BTreeMap<&'static str, String>,
+    /// `METRICS_NAMESPACE`: the CloudWatch namespace of our metrics (one per stack).
+    pub metrics_namespace: String,
     /// Once-only markers and poller positions.
     pub checkpoints_table: String,
     /// Raw payloads, for the functions that admit alerts (ingest, poller); no one else has it.
@@ -119,6 +121,9 @@ impl Resources {
                 .into_iter()
                 .filter_map(|p| Some((p.env_var(), env.optional(p.env_var())?)))
                 .collect(),
+            metrics_namespace: env
+                .optional("METRICS_NAMESPACE")
+                .unwrap_or_else(|| crate::adapters::emf::DEFAULT_NAMESPACE.to_string()),
             checkpoints_table: env.required("CHECKPOINTS_TABLE"),
             payloads_table: env.optional("PAYLOADS_TABLE"),
         }

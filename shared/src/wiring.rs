@@ -5,6 +5,7 @@ use crate::adapters::duo::DuoPush;
 use crate::adapters::dynamodb::{
     DynamoAlerts, DynamoCheckpoints, DynamoDirectory, DynamoSecondFactor, DynamoSnoozes,
 };
+use crate::adapters::emf::EmfMetrics;
 use crate::adapters::secrets_manager::{SecretsCache, SecretsManagerSource};
 use crate::adapters::slack::SlackChat;
 use crate::adapters::sqs::SqsWorkQueue;
@@ -12,8 +13,8 @@ use crate::config::{BotConfig, Resources};
 use crate::core::secrets::SecretPurpose;
 use crate::intake::admit::Intake;
 use crate::ports::{
-    AlertStore, Checkpoints, Clock, Directory, PushFactor, SecondFactor, SecretStore, SnoozeStore,
-    WorkQueue,
+    AlertStore, Checkpoints, Clock, Directory, Metrics, PushFactor, SecondFactor, SecretStore,
+    SnoozeStore, WorkQueue,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,7 @@ pub struct Adapters {
     pub directory: Arc<dyn Directory>,
     pub queue: Arc<dyn WorkQueue>,
     pub secrets: SecretParts,
+    pub metrics: Arc<dyn Metrics>,
 }
 
 /// One cached store per secret purpose, so each adapter is handed only the secret it reads.
@@ -75,7 +77,7 @@ impl SecretParts {
 
 impl Adapters {
     /// The clients honour AWS_ENDPOINT_URL through `aws`.
-    pub fn new(aws: &aws_config::SdkConfig, r: &Resources) -> Self {
+    pub fn new(aws: &aws_config::SdkConfig, r: &Resources, metrics: Arc<dyn Metrics>) -> Self {
         let dynamodb = aws_sdk_dynamodb::Client::new(aws);
         Adapters {
             alerts: Arc::new(
@@ -95,6 +97,7 @@ impl Adapters {
                 r.work_queue_url.clone(),
             )),
             secrets: SecretParts::new(aws, r),
+            metrics,
             people_table: r.people_table.clone(),
             checkpoints_table: r.checkpoints_table.clone(),
             dynamodb,
@@ -114,11 +117,15 @@ impl Adapters {
             redactor: bot.redactor.clone(),
             links: bot.links.clone(),
             retention: chrono::Duration::days(retention_days),
+            metrics: self.metrics.clone(),
         }
     }
 
     pub fn chat(&self, slack_api_url: &str) -> Arc<SlackChat> {
-        Arc::new(SlackChat::new(slack_api_url, self.secrets.slack.clone()))
+        Arc::new(
+            SlackChat::new(slack_api_url, self.secrets.slack.clone())
+                .counted_by(self.metrics.clone()),
+        )
     }
 
     pub fn second_factor(&self, max_failures_per_hour: u32) -> Arc<dyn SecondFactor> {
@@ -146,6 +153,11 @@ impl Adapters {
             &self.checkpoints_table,
         ))
     }
+}
+
+/// Metrics as EMF lines on stdout, which Lambda sends to CloudWatch Logs.
+pub fn emf_metrics(r: &Resources) -> Arc<dyn Metrics> {
+    Arc::new(EmfMetrics::stdout(r.metrics_namespace.clone()))
 }
 
 /// When an invocation should stop starting new work: `margin` before Lambda's deadline

@@ -7,6 +7,7 @@
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SubsecRound, Utc};
+use securitybot::adapters::emf::EmfMetrics;
 use securitybot::adapters::memory::FixedClock;
 use securitybot::config::{BotConfig, ConversationSettings, EnvReader, IngestSettings};
 pub use securitybot::core::secrets::SecretPurpose;
@@ -70,6 +71,8 @@ pub struct Stack {
     pub sqs: aws_sdk_sqs::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub clock: Arc<FixedClock>,
+    /// Every metric the functions this stack wires recorded (as EMF lines).
+    pub metrics: Arc<EmfMetrics>,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -108,6 +111,7 @@ impl Stack {
             created,
             env,
             clock: Arc::new(FixedClock::at(Utc::now().trunc_subsecs(0))),
+            metrics: Arc::new(EmfMetrics::capturing("Securitybot/test")),
         }
     }
 
@@ -127,6 +131,7 @@ impl Stack {
             &settings,
             BotConfig::load(None).unwrap(),
             self.clock.clone(),
+            self.metrics.clone(),
         )
     }
 
@@ -155,6 +160,7 @@ impl Stack {
             &self.conversation_settings(slack_url),
             BotConfig::load(None).unwrap(),
             self.clock.clone(),
+            self.metrics.clone(),
         )
     }
 
@@ -167,6 +173,7 @@ impl Stack {
             &self.conversation_settings(slack_url),
             BotConfig::load(None).unwrap(),
             self.clock.clone(),
+            self.metrics.clone(),
         )
     }
 
@@ -189,8 +196,20 @@ impl Stack {
             username: Default::default(),
         });
         (
-            notifier::wire(&self.aws, &settings, bot.clone(), self.clock.clone()),
-            interaction::wire(&self.aws, &settings, bot, self.clock.clone()),
+            notifier::wire(
+                &self.aws,
+                &settings,
+                bot.clone(),
+                self.clock.clone(),
+                self.metrics.clone(),
+            ),
+            interaction::wire(
+                &self.aws,
+                &settings,
+                bot,
+                self.clock.clone(),
+                self.metrics.clone(),
+            ),
         )
     }
 
@@ -199,6 +218,7 @@ impl Stack {
             &self.aws,
             &self.conversation_settings("http://127.0.0.1:9/"),
             self.clock.clone(),
+            self.metrics.clone(),
         )
     }
 
@@ -215,7 +235,12 @@ impl Stack {
             env.get(k).cloned()
         }))
         .unwrap();
-        writeback::wire(&self.aws, &settings, self.clock.clone())
+        writeback::wire(
+            &self.aws,
+            &settings,
+            self.clock.clone(),
+            self.metrics.clone(),
+        )
     }
 
     /// One alert's item in the table named by `table_env` (a strongly consistent read).
@@ -274,7 +299,12 @@ impl Stack {
             env.get(k).cloned()
         }))
         .expect("template env is complete");
-        rollup::wire(&self.aws, &settings, self.clock.clone())
+        rollup::wire(
+            &self.aws,
+            &settings,
+            self.clock.clone(),
+            self.metrics.clone(),
+        )
     }
 
     /// The poller function as wired from the template, with `pollers` (TOML `[pollers.*]`
@@ -297,7 +327,13 @@ impl Stack {
         settings.max_pages = max_pages;
         let text = format!("{}\n{pollers}", securitybot::config::BUNDLED_CONFIG);
         let bot = BotConfig::parse(&text, "test config").expect("the pollers config parses");
-        poller::wire(&self.aws, &settings, bot, self.clock.clone())
+        poller::wire(
+            &self.aws,
+            &settings,
+            bot,
+            self.clock.clone(),
+            self.metrics.clone(),
+        )
     }
 
     pub fn admin(&self) -> securitybot::admin::Admin {
@@ -311,6 +347,7 @@ impl Stack {
             &settings,
             BotConfig::load(None).unwrap(),
             self.clock.clone(),
+            self.metrics.clone(),
         )
     }
 

@@ -1,6 +1,7 @@
 //! The webhook with in-memory ports: the handler logic is testable without AWS or moto.
 
 use chrono::Utc;
+use securitybot::adapters::emf::EmfMetrics;
 use securitybot::adapters::memory::*;
 use securitybot::adapters::secrets_manager::SecretsCache;
 use securitybot::config::BotConfig;
@@ -13,6 +14,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn webhook(alerts: Arc<MemoryAlerts>, queue: Arc<MemoryQueue>) -> Webhook {
+    webhook_counted(alerts, queue, Arc::new(EmfMetrics::capturing("test")))
+}
+
+fn webhook_counted(
+    alerts: Arc<MemoryAlerts>,
+    queue: Arc<MemoryQueue>,
+    metrics: Arc<EmfMetrics>,
+) -> Webhook {
     let bot = BotConfig::load(None).unwrap();
     let secrets = Secrets {
         webhook_keys: vec![WebhookKey::any("local", SecretString::new(LOCAL_KEY))],
@@ -30,6 +39,7 @@ fn webhook(alerts: Arc<MemoryAlerts>, queue: Arc<MemoryQueue>) -> Webhook {
             redactor: bot.redactor,
             links: bot.links,
             retention: chrono::Duration::days(1),
+            metrics,
         },
         secrets: Arc::new(SecretsCache::new(
             Arc::new(StaticSecrets(secrets)),
@@ -66,9 +76,23 @@ async fn one_alert_failing_never_keeps_the_rest_of_its_batch_out() {
     let alerts = Arc::new(MemoryAlerts::default());
     let queue = Arc::new(MemoryQueue::default());
     alerts.poison(&poisoned, true);
-    let hook = webhook(alerts.clone(), queue.clone());
+    let metrics = Arc::new(EmfMetrics::capturing("test"));
+    let hook = webhook_counted(alerts.clone(), queue.clone(), metrics.clone());
     let (status, body) = call(&hook, &event("ingest-canonical-batch.json")).await;
     assert_eq!(status, 503, "{body}");
+    // Counted per alert, by the key it came through and what became of it.
+    let outcomes: Vec<(String, String)> = metrics
+        .lines()
+        .iter()
+        .map(|l| (l["Source"].to_string(), l["Outcome"].to_string()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("\"webhook:local\"".into(), "\"failed\"".into()),
+            ("\"webhook:local\"".into(), "\"ask\"".into())
+        ]
+    );
     assert_eq!(body["alerts"][0]["outcome"], "failed");
     assert_eq!(body["alerts"][0]["retryable"], true);
     assert_eq!(

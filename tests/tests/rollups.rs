@@ -61,7 +61,7 @@ fn record(
 async fn seeded() -> (Stack, Adapters) {
     use Status::*;
     let stack = Stack::new("rollup").await;
-    let adapters = Adapters::new(&stack.aws, &resources(&stack));
+    let adapters = Adapters::new(&stack.aws, &resources(&stack), stack.metrics.clone());
     let asked = (5, Asked);
     let records = [
         record(
@@ -219,8 +219,13 @@ async fn seeded() -> (Stack, Adapters) {
     (stack, adapters)
 }
 
+/// The admin's resources: it enrolls people (the second-factor secret), as the seeding does.
 fn resources(stack: &Stack) -> securitybot::config::Resources {
-    let env = stack.env.clone();
+    let template = securitybot_infra::Template::load(&securitybot_infra::template_path()).unwrap();
+    let env = stack
+        .created
+        .function_env(&template, "AdminFunction")
+        .unwrap();
     securitybot::config::Resources::read(&mut securitybot::config::EnvReader::new(move |k| {
         env.get(k).cloned()
     }))

@@ -7,7 +7,7 @@ use securitybot::admin::Admin;
 /// Test alerts are kept a week, not the real alerts' retention.
 const TEST_ALERT_RETENTION_DAYS: i64 = 7;
 use securitybot::config::{BotConfig, ConversationSettings};
-use securitybot::ports::Clock;
+use securitybot::ports::{Clock, Metrics};
 use securitybot::wiring::Adapters;
 use serde_json::Value;
 use std::sync::Arc;
@@ -17,8 +17,9 @@ pub fn wire(
     settings: &ConversationSettings,
     bot: BotConfig,
     clock: Arc<dyn Clock>,
+    metrics: Arc<dyn Metrics>,
 ) -> Admin {
-    let adapters = Adapters::new(aws, &settings.resources);
+    let adapters = Adapters::new(aws, &settings.resources, metrics);
     Admin {
         alerts: adapters.alerts.clone(),
         snoozes: adapters.snoozes.clone(),

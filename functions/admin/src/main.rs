@@ -12,7 +12,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = ConversationSettings::from_env(EnvReader::from_process())?;
     let bot = BotConfig::load(settings.config_path.as_deref())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let admin = admin::wire(&aws, &settings, bot, Arc::new(SystemClock));
+    let admin = admin::wire(
+        &aws,
+        &settings,
+        bot,
+        Arc::new(SystemClock),
+        securitybot::wiring::emf_metrics(&settings.resources),
+    );
     run(service_fn(|event: LambdaEvent<Value>| {
         admin::handle(&admin, event.payload)
     }))

@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, Response};
 use securitybot::config::{BotConfig, IngestSettings};
 use securitybot::function_url::{self, Parts};
 use securitybot::intake::webhook::Webhook;
-use securitybot::ports::Clock;
+use securitybot::ports::{Clock, Metrics};
 use securitybot::wiring::Adapters;
 use std::sync::Arc;
 
@@ -15,8 +15,9 @@ pub fn wire(
     settings: &IngestSettings,
     bot: BotConfig,
     clock: Arc<dyn Clock>,
+    metrics: Arc<dyn Metrics>,
 ) -> Webhook {
-    let adapters = Adapters::new(aws, &settings.resources);
+    let adapters = Adapters::new(aws, &settings.resources, metrics);
     Webhook {
         intake: adapters.intake(&bot, settings.retention_days, clock),
         secrets: adapters.secrets.webhook,

@@ -11,6 +11,12 @@ async fn main() -> Result<(), lambda_http::Error> {
     let settings = IngestSettings::from_env(EnvReader::from_process())?;
     let bot = BotConfig::load(settings.config_path.as_deref())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let webhook = ingest::wire(&aws, &settings, bot, Arc::new(SystemClock));
+    let webhook = ingest::wire(
+        &aws,
+        &settings,
+        bot,
+        Arc::new(SystemClock),
+        securitybot::wiring::emf_metrics(&settings.resources),
+    );
     run(service_fn(|req| ingest::handle(&webhook, req))).await
 }

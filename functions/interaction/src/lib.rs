@@ -8,7 +8,7 @@ use securitybot::config::{BotConfig, ConversationSettings};
 use securitybot::conversation::answers::Answers;
 use securitybot::conversation::endpoint::InteractionEndpoint;
 use securitybot::function_url::{self, Parts};
-use securitybot::ports::Clock;
+use securitybot::ports::{Clock, Metrics};
 use securitybot::wiring::Adapters;
 use std::sync::Arc;
 
@@ -17,8 +17,9 @@ pub fn wire(
     settings: &ConversationSettings,
     bot: BotConfig,
     clock: Arc<dyn Clock>,
+    metrics: Arc<dyn Metrics>,
 ) -> InteractionEndpoint {
-    let adapters = Adapters::new(aws, &settings.resources);
+    let adapters = Adapters::new(aws, &settings.resources, metrics);
     InteractionEndpoint {
         answers: Answers {
             alerts: adapters.alerts.clone(),
@@ -34,6 +35,7 @@ pub fn wire(
             max_code_attempts: settings.max_code_attempts,
             security_channel: settings.security_channel.clone(),
             approval: bot.approval,
+            metrics: adapters.metrics.clone(),
         },
         chat: Arc::new(SlackRequests),
         secrets: adapters.secrets.slack.clone(),

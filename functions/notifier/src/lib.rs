@@ -6,7 +6,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use securitybot::config::{BotConfig, ConversationSettings};
 use securitybot::conversation::notifier::{Notifier, Received};
 use securitybot::conversation::push::Pushes;
-use securitybot::ports::Clock;
+use securitybot::ports::{Clock, Metrics};
 use securitybot::wiring::{Adapters, stop_before};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,8 +16,9 @@ pub fn wire(
     settings: &ConversationSettings,
     bot: BotConfig,
     clock: Arc<dyn Clock>,
+    metrics: Arc<dyn Metrics>,
 ) -> Notifier {
-    let adapters = Adapters::new(aws, &settings.resources);
+    let adapters = Adapters::new(aws, &settings.resources, metrics);
     let chat = adapters.chat(&settings.slack_api_url);
     let rules = Arc::new(bot.rules.clone());
     let pushes = adapters
@@ -30,6 +31,7 @@ pub fn wire(
             queue: adapters.queue.clone(),
             clock: clock.clone(),
             rules: rules.clone(),
+            metrics: adapters.metrics.clone(),
         });
     Notifier {
         alerts: adapters.alerts.clone(),
@@ -41,6 +43,7 @@ pub fn wire(
         rules,
         security_channel: settings.security_channel.clone(),
         pushes,
+        metrics: adapters.metrics.clone(),
     }
 }
 

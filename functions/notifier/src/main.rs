@@ -11,7 +11,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = ConversationSettings::from_env(EnvReader::from_process())?;
     let bot = BotConfig::load(settings.config_path.as_deref())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let notifier = notifier::wire(&aws, &settings, bot, Arc::new(SystemClock));
+    let notifier = notifier::wire(
+        &aws,
+        &settings,
+        bot,
+        Arc::new(SystemClock),
+        securitybot::wiring::emf_metrics(&settings.resources),
+    );
     run(service_fn(|event: LambdaEvent<_>| {
         notifier::handle(&notifier, event.payload, Some(event.context.deadline))
     }))

@@ -4,7 +4,7 @@
 use securitybot::adapters::feeds;
 use securitybot::config::{BotConfig, PollerSettings};
 use securitybot::intake::poll::{Feed, Poller};
-use securitybot::ports::Clock;
+use securitybot::ports::{Clock, Metrics};
 use securitybot::wiring::Adapters;
 use serde::Deserialize;
 use serde_json::Value;
@@ -15,8 +15,9 @@ pub fn wire(
     settings: &PollerSettings,
     bot: BotConfig,
     clock: Arc<dyn Clock>,
+    metrics: Arc<dyn Metrics>,
 ) -> Poller {
-    let adapters = Adapters::new(aws, &settings.resources);
+    let adapters = Adapters::new(aws, &settings.resources, metrics);
     let feeds = bot
         .pollers
         .iter()

@@ -15,6 +15,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         &settings,
         bot,
         std::sync::Arc::new(securitybot::adapters::clock::SystemClock),
+        securitybot::wiring::emf_metrics(&settings.resources),
     );
     run(service_fn(|event: LambdaEvent<Value>| {
         poller::handle(&poller, event.payload)

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use securitybot::config::RollupSettings;
 use securitybot::core::rollup::Cadence;
-use securitybot::ports::Clock;
+use securitybot::ports::{Clock, Metrics};
 use securitybot::reporting::rollups::Rollups;
 use securitybot::wiring::Adapters;
 use serde::Deserialize;
@@ -16,8 +16,9 @@ pub fn wire(
     aws: &aws_config::SdkConfig,
     settings: &RollupSettings,
     clock: Arc<dyn Clock>,
+    metrics: Arc<dyn Metrics>,
 ) -> Rollups {
-    let adapters = Adapters::new(aws, &settings.resources);
+    let adapters = Adapters::new(aws, &settings.resources, metrics);
     Rollups {
         alerts: adapters.alerts.clone(),
         // Only reads enrollment dates; the failure limit is irrelevant here.

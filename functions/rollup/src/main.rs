@@ -12,7 +12,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     // Local runs only (see securitybot::adapters::clock); deployed stacks always use the system clock.
     let (travel, clock) = TravelClock::for_main();
-    let rollups = rollup::wire(&aws, &settings, clock);
+    let rollups = rollup::wire(
+        &aws,
+        &settings,
+        clock,
+        securitybot::wiring::emf_metrics(&settings.resources),
+    );
     run(service_fn(|event: LambdaEvent<Value>| {
         let mut payload = event.payload;
         if let Some(t) = &travel {

@@ -3,7 +3,7 @@
 
 use securitybot::config::ConversationSettings;
 use securitybot::conversation::deadlines::Deadlines;
-use securitybot::ports::Clock;
+use securitybot::ports::{Clock, Metrics};
 use securitybot::wiring::Adapters;
 use serde_json::Value;
 use std::sync::Arc;
@@ -15,8 +15,9 @@ pub fn wire(
     aws: &aws_config::SdkConfig,
     settings: &ConversationSettings,
     clock: Arc<dyn Clock>,
+    metrics: Arc<dyn Metrics>,
 ) -> Deadlines {
-    let adapters = Adapters::new(aws, &settings.resources);
+    let adapters = Adapters::new(aws, &settings.resources, metrics);
     Deadlines {
         alerts: adapters.alerts,
         queue: adapters.queue,

@@ -8,7 +8,7 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use securitybot::adapters::dynamodb::stream::reported_change;
 use securitybot::adapters::siem::{SignedWebhook, SplunkHec};
 use securitybot::config::{WritebackSettings, WritebackSink};
-use securitybot::ports::{Clock, SiemSink};
+use securitybot::ports::{Clock, Metrics, SiemSink};
 use securitybot::wiring::{Adapters, stop_before};
 use securitybot::writeback::{StreamChange, Writeback};
 use std::sync::Arc;
@@ -18,8 +18,9 @@ pub fn wire(
     aws: &aws_config::SdkConfig,
     settings: &WritebackSettings,
     clock: Arc<dyn Clock>,
+    metrics: Arc<dyn Metrics>,
 ) -> Writeback {
-    let adapters = Adapters::new(aws, &settings.resources);
+    let adapters = Adapters::new(aws, &settings.resources, metrics);
     let sink: Option<Arc<dyn SiemSink>> = match &settings.sink {
         WritebackSink::Off => None,
         WritebackSink::SplunkHec { url } => {
@@ -35,6 +36,7 @@ pub fn wire(
         sink,
         alerts: adapters.alerts,
         clock,
+        metrics: adapters.metrics,
     }
 }
 

@@ -10,7 +10,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let settings = WritebackSettings::from_env(EnvReader::from_process())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let writeback = writeback::wire(&aws, &settings, Arc::new(SystemClock));
+    let writeback = writeback::wire(
+        &aws,
+        &settings,
+        Arc::new(SystemClock),
+        securitybot::wiring::emf_metrics(&settings.resources),
+    );
     run(service_fn(|event: LambdaEvent<_>| {
         writeback::handle_until(&writeback, event.payload, Some(event.context.deadline))
     }))

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod duo;
 pub mod dynamodb;
+pub mod emf;
 pub mod feeds;
 pub(crate) mod http;
 #[cfg(any(test, feature = "twins"))]

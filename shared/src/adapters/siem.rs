@@ -41,6 +41,10 @@ impl SplunkHec {
 
 #[async_trait]
 impl SiemSink for SplunkHec {
+    fn name(&self) -> &'static str {
+        "splunk_hec"
+    }
+
     async fn send(&self, event: &AnswerEvent) -> Result<()> {
         let secrets = self.secrets.get().await?;
         let token = secrets.require(&secrets.writeback_hec_token, "writeback_hec_token")?;
@@ -85,6 +89,10 @@ impl SignedWebhook {
 
 #[async_trait]
 impl SiemSink for SignedWebhook {
+    fn name(&self) -> &'static str {
+        "webhook"
+    }
+
     async fn send(&self, event: &AnswerEvent) -> Result<()> {
         let secrets = self.secrets.get().await?;
         let key = secrets.require(&secrets.writeback_webhook_key, "writeback_webhook_key")?;

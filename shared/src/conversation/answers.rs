@@ -7,6 +7,7 @@ use super::outcome::{Escalation, Outcome, VerifiedYes};
 use crate::core::enrollment::{Approval, NotVouched, vouches_for};
 use crate::core::interaction::{Interaction, Reply};
 use crate::core::messages::{self, Answered, ButtonAction};
+use crate::core::metrics::{Metric, seconds_between};
 use crate::core::record::AlertRecord;
 use crate::core::rules::RuleBook;
 use crate::core::snooze::snooze_choices;
@@ -15,7 +16,8 @@ use crate::core::transition::{Changes, Transition};
 use crate::core::work::{Action, WorkItem};
 use crate::error::Result;
 use crate::ports::{
-    AlertStore, AnswerForm, Chat, Clock, SecondFactor, SnoozeStore, Verification, WorkQueue,
+    AlertStore, AnswerForm, Chat, Clock, Metrics, SecondFactor, SnoozeStore, Verification,
+    WorkQueue,
 };
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -40,6 +42,7 @@ pub struct Answers {
     pub security_channel: String,
     /// How self-service enrollments are vouched for.
     pub approval: Approval,
+    pub metrics: Arc<dyn Metrics>,
 }
 
 /// What the person wrote in the Yes form.
@@ -164,6 +167,9 @@ impl Answers {
     ) -> Result<Reply> {
         match action {
             ButtonAction::AnswerNo => {
+                if record.status.is_waiting_for_person() {
+                    self.count_answer(&record, "no");
+                }
                 let no = Escalation::by_person(EscalationReason::Denied, Answered::Denied);
                 self.escalate(record, chat_user, no, Status::WAITING_FOR_PERSON)
                     .await?;
@@ -201,6 +207,7 @@ impl Answers {
         if !record.status.is_waiting_for_person() {
             return Ok(Reply::Done);
         }
+        self.count_answer(&record, "yes");
         let settings = self.rules.settings_for(&record.alert.rule);
         // With a push factor the provider vouches for the person: it is asked when the push
         // is sent (off this request, which Slack gives 3 seconds).
@@ -208,6 +215,7 @@ impl Answers {
             && !self.proof_by_push
             && let Err(unverified) = self.vouched_for(&record).await?
         {
+            self.count_second_factor("not_vouched");
             // Never a silent pass and never a snooze: the team hears of an unverified yes.
             let chat_user = record.chat_user.clone().unwrap_or_default();
             self.escalate(record, &chat_user, unverified, Status::WAITING_FOR_PERSON)
@@ -381,6 +389,7 @@ impl Answers {
             Answered::SecondFactorFailed,
         );
         if let Err(unverified) = self.vouched_for(record).await? {
+            self.count_second_factor("not_vouched");
             return escalate(unverified).await; // reset or rejected since the Yes
         }
         let Some(attempt) = self
@@ -389,11 +398,14 @@ impl Answers {
             .await?
         else {
             tracing::warn!(alert_id = %record.id, "second-factor attempts used up; escalating");
+            self.count_second_factor("attempts_used_up");
             return escalate(failed).await;
         };
         let user = record.user.clone().unwrap_or_default();
         let code = form.code.clone().unwrap_or_default();
-        match self.second_factor.verify(&user, &code, now).await? {
+        let verification = self.second_factor.verify(&user, &code, now).await?;
+        self.count_second_factor(verification.name());
+        match verification {
             Verification::Valid => Ok(CodeCheck::Passed),
             Verification::NotEnrolled => {
                 let not = NotVouched {
@@ -418,6 +430,19 @@ impl Answers {
                 escalate(failed).await
             }
         }
+    }
+
+    fn count_answer(&self, record: &AlertRecord, kind: &str) {
+        self.metrics.record(Metric::Answered {
+            kind,
+            seconds_since_ask: record
+                .asked_at()
+                .map(|at| seconds_between(at, self.clock.now())),
+        });
+    }
+
+    fn count_second_factor(&self, result: &str) {
+        self.metrics.record(Metric::SecondFactor { result });
     }
 
     /// The ports a Yes's ending needs (see [`Outcome`]).

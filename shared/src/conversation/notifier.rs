@@ -9,6 +9,7 @@
 //! idempotency key to close it fully; a duplicate DM is the safe failure (never a lost one).
 
 use crate::core::messages;
+use crate::core::metrics::{Metric, seconds_between};
 use crate::core::record::{AlertRecord, ChatRef};
 use crate::core::rules::RuleBook;
 use crate::core::state::{EscalationReason, Status};
@@ -17,7 +18,8 @@ use crate::core::work::{Action, Announcement, ClaimKind, MAX_DEFERRALS, QueueMes
 use crate::error::{Error, Result};
 use crate::ports::steps::send_once;
 use crate::ports::{
-    AlertStore, Chat, ChatContact, Checkpoints, Claim, Clock, Delivery, Directory, WorkQueue,
+    AlertStore, Chat, ChatContact, Checkpoints, Claim, Clock, Delivery, Directory, Metrics,
+    WorkQueue,
 };
 use chrono::Duration;
 use std::future::Future;
@@ -53,6 +55,7 @@ pub struct Notifier {
     pub security_channel: String,
     /// Sends and watches the pushes that prove a Yes, when the second factor is a push.
     pub pushes: Option<super::push::Pushes>,
+    pub metrics: Arc<dyn Metrics>,
 }
 
 impl Notifier {
@@ -284,6 +287,9 @@ impl Notifier {
             ..Changes::default()
         });
         self.alerts.transition(&record.id, &transition).await?;
+        self.metrics.record(Metric::Asked {
+            seconds_since_alert: seconds_between(record.received_at, now),
+        });
         tracing::info!(alert_id = %record.id, "asked");
         Ok(())
     }
@@ -352,6 +358,9 @@ impl Notifier {
                 tracing::warn!(alert_id = %record.id, error = %e, "could not update the person's question");
             }
         }
+        self.metrics.record(Metric::Escalated {
+            reason: record.escalation_reason.map_or("unknown", |r| r.as_str()),
+        });
         tracing::info!(alert_id = %record.id, reason = ?record.escalation_reason, "escalated");
         Ok(())
     }

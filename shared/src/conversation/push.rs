@@ -15,6 +15,7 @@
 use super::outcome::{Escalation, Outcome, VerifiedYes};
 use crate::core::enrollment::NotVouched;
 use crate::core::messages::{self, Answered};
+use crate::core::metrics::Metric;
 use crate::core::record::{AlertRecord, PushSent};
 use crate::core::rules::RuleBook;
 use crate::core::state::{EscalationReason, Status};
@@ -23,7 +24,8 @@ use crate::core::work::{Action, ClaimKind, WorkItem};
 use crate::error::{Error, Result};
 use crate::ports::steps::send_once;
 use crate::ports::{
-    AlertStore, Chat, Clock, PushFactor, PushOutcome, PushPrompt, PushReady, SnoozeStore, WorkQueue,
+    AlertStore, Chat, Clock, Metrics, PushFactor, PushOutcome, PushPrompt, PushReady, SnoozeStore,
+    WorkQueue,
 };
 use chrono::Duration;
 use std::sync::Arc;
@@ -43,6 +45,7 @@ pub struct Pushes {
     pub queue: Arc<dyn WorkQueue>,
     pub clock: Arc<dyn Clock>,
     pub rules: Arc<RuleBook>,
+    pub metrics: Arc<dyn Metrics>,
 }
 
 impl Pushes {
@@ -74,6 +77,9 @@ impl Pushes {
         let user = record.user.clone().unwrap_or_default();
         if let PushReady::Unavailable(why) = self.push.ready(&user).await? {
             tracing::warn!(alert_id = %record.id, why, "no push possible; the yes is unverified");
+            self.metrics.record(Metric::SecondFactor {
+                result: "push_unavailable",
+            });
             let not = NotVouched {
                 reason: EscalationReason::UnverifiedYes,
                 detail: why,
@@ -137,6 +143,9 @@ impl Pushes {
                 tracing::warn!(alert_id = %record.id, error = %e, "could not say the push is on its way");
             }
             tracing::info!(alert_id = %record.id, "push sent");
+            self.metrics.record(Metric::SecondFactor {
+                result: "push_sent",
+            });
         }
         self.queue
             .send_later(&self.look_again(&record), LOOK_AGAIN_SECS)
@@ -144,7 +153,13 @@ impl Pushes {
     }
 
     async fn look(&self, record: AlertRecord, sent: PushSent) -> Result<()> {
-        match self.push.outcome(&sent.id).await? {
+        let outcome = self.push.outcome(&sent.id).await?;
+        if !matches!(outcome, PushOutcome::Waiting) {
+            self.metrics.record(Metric::SecondFactor {
+                result: outcome.name(),
+            });
+        }
+        match outcome {
             PushOutcome::Approved => {
                 let settings = self.rules.settings_for(&record.alert.rule);
                 let yes = VerifiedYes {

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod interaction;
 pub mod links;
 pub mod messages;
+pub mod metrics;
 pub mod poll;
 pub mod record;
 pub mod redact;

@@ -66,6 +66,14 @@ pub struct ChatRef {
 }
 
 impl AlertRecord {
+    /// When the person was asked, from the audit trail.
+    pub fn asked_at(&self) -> Option<DateTime<Utc>> {
+        self.history
+            .iter()
+            .find(|e| e.status == Status::Asked)
+            .map(|e| e.at)
+    }
+
     /// A record as admission stores it: nothing asked, posted or answered yet (the rest of
     /// the fields by struct update). A status that owes the queue work is due at once, so the
     /// scheduler finds it through the status/due index if the hand-off is lost.

@@ -5,6 +5,7 @@ use crate::core::admission::{Admission, Decision, Facts, decide};
 use crate::core::alert::{Alert, AlertId};
 use crate::core::identity::IdentityConfig;
 use crate::core::links::LinkPolicy;
+use crate::core::metrics::Metric;
 use crate::core::redact::Redactor;
 use crate::core::rules::RuleBook;
 use crate::core::snooze::SnoozeScope;
@@ -12,7 +13,9 @@ use crate::core::state::{EscalationReason, Status};
 use crate::core::work::WorkItem;
 use crate::error::Result;
 use crate::ports::steps::hand_off;
-use crate::ports::{AdmitAlert, AlertStore, Clock, Directory, Inserted, SnoozeStore, WorkQueue};
+use crate::ports::{
+    AdmitAlert, AlertStore, Clock, Directory, Inserted, Metrics, SnoozeStore, WorkQueue,
+};
 use chrono::Duration;
 use serde::Serialize;
 use std::sync::Arc;
@@ -31,6 +34,18 @@ pub enum Outcome {
     Duplicate { status: Status },
 }
 
+impl Outcome {
+    /// Its name in metrics and in the sender's answer.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Ask => "ask",
+            Outcome::Escalate { .. } => "escalate",
+            Outcome::Snoozed { .. } => "snoozed",
+            Outcome::Duplicate { .. } => "duplicate",
+        }
+    }
+}
+
 pub struct Intake {
     pub alerts: Arc<dyn AlertStore>,
     pub snoozes: Arc<dyn SnoozeStore>,
@@ -42,12 +57,32 @@ pub struct Intake {
     pub redactor: Redactor,
     pub links: LinkPolicy,
     pub retention: Duration,
+    pub metrics: Arc<dyn Metrics>,
 }
 
 impl Intake {
     /// Admits one alert. Safe to call again with the same alert: the second call stores nothing
     /// and queues nothing, except to finish a hand-off an earlier call could not complete.
     pub async fn admit(
+        &self,
+        alert: &Alert,
+        raw: String,
+        received_via: &str,
+    ) -> Result<(AlertId, Outcome)> {
+        let admitted = self.admit_once(alert, raw, received_via).await;
+        // Split by the credential or poller it came through: the operator's names, so a
+        // sender cannot mint metrics (each distinct dimension value is a billed metric).
+        self.metrics.record(Metric::AlertReceived {
+            source: received_via,
+            outcome: match &admitted {
+                Ok((_, outcome)) => outcome.name(),
+                Err(_) => "failed",
+            },
+        });
+        admitted
+    }
+
+    async fn admit_once(
         &self,
         alert: &Alert,
         raw: String,

@@ -243,6 +243,19 @@ pub enum Verification {
     LockedOut,
 }
 
+impl Verification {
+    /// Its name in metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verification::Valid => "verified",
+            Verification::Invalid => "wrong_code",
+            Verification::Replayed => "replayed_code",
+            Verification::NotEnrolled => "not_enrolled",
+            Verification::LockedOut => "locked_out",
+        }
+    }
+}
+
 /// What re-sealing the seeds did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Resealed {
@@ -330,6 +343,20 @@ pub enum PushOutcome {
     Expired,
     /// Refused by the provider itself, not by the person (locked out, a policy); its words.
     Refused(String),
+}
+
+impl PushOutcome {
+    /// Its name in metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PushOutcome::Waiting => "push_waiting",
+            PushOutcome::Approved => "push_approved",
+            PushOutcome::Denied => "push_denied",
+            PushOutcome::ReportedFraud => "push_fraud",
+            PushOutcome::Expired => "push_expired",
+            PushOutcome::Refused(_) => "push_refused",
+        }
+    }
 }
 
 /// What the push shows on the phone, so the person knows what they approve.
@@ -422,11 +449,19 @@ pub trait AlertFeed: Send + Sync {
 /// Where answers go back to: the SIEM (Splunk HEC, a signed webhook).
 #[async_trait]
 pub trait SiemSink: Send + Sync {
+    /// Its name in metrics (`splunk_hec`, `webhook`).
+    fn name(&self) -> &'static str;
     async fn send(&self, event: &AnswerEvent) -> Result<()>;
 }
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
+}
+
+/// Where counted events go (CloudWatch, through EMF log lines). Never fails and never blocks
+/// the work: a metric lost is a gap in a graph, not an alert lost.
+pub trait Metrics: Send + Sync {
+    fn record(&self, metric: crate::core::metrics::Metric<'_>);
 }
 
 /// Admission of an alert exactly as the webhook does it, for use cases that raise an alert

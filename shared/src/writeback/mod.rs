@@ -8,16 +8,18 @@
 //! stable `event_id` lets the SIEM drop the copy.
 
 use crate::core::answer_event::AnswerEvent;
+use crate::core::metrics::Metric;
 use crate::core::work::ClaimKind;
 use crate::error::Result;
 use crate::ports::steps::send_once;
-use crate::ports::{AlertStore, Clock, SiemSink};
+use crate::ports::{AlertStore, Clock, Metrics, SiemSink};
 use std::sync::Arc;
 
 pub struct Writeback {
     pub sink: Option<Arc<dyn SiemSink>>,
     pub alerts: Arc<dyn AlertStore>,
     pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<dyn Metrics>,
 }
 
 /// One record of the alerts table's stream, as write-back needs it: its position (to report
@@ -69,7 +71,14 @@ impl Writeback {
             self.clock.now(),
             sink.send(event),
         )
-        .await?;
+        .await;
+        if !matches!(sent, Ok(None)) {
+            self.metrics.record(Metric::WriteBack {
+                sink: sink.name(),
+                outcome: if sent.is_ok() { "ok" } else { "failed" },
+            });
+        }
+        let sent = sent?;
         if sent.is_none() {
             tracing::info!(alert_id = %event.alert_id, status = %event.status, "already written back");
             return Ok(false);

@@ -31,6 +31,7 @@ fn writeback() -> (Writeback, Arc<MemorySiem>, Arc<MemoryAlerts>) {
         sink: Some(siem.clone()),
         alerts: alerts.clone(),
         clock: Arc::new(FixedClock::at(Utc::now())),
+        metrics: Arc::new(crate::adapters::emf::EmfMetrics::capturing("test")),
     };
     (writeback, siem, alerts)
 }

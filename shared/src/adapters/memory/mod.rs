@@ -430,6 +430,10 @@ pub struct MemorySiem(pub Mutex<Vec<AnswerEvent>>, pub AtomicBool);
 
 #[async_trait]
 impl SiemSink for MemorySiem {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
     async fn send(&self, event: &AnswerEvent) -> Result<()> {
         if self.1.load(Ordering::SeqCst) {
             return Err(crate::error::Error::transient("siem", "HTTP 503"));

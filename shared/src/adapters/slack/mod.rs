@@ -11,9 +11,10 @@ pub mod interaction;
 mod pacing;
 
 use crate::core::messages::Message;
+use crate::core::metrics::Metric;
 use crate::core::record::ChatRef;
 use crate::error::{Error, Result};
-use crate::ports::{AnswerForm, Chat, ChatCheck, ChatContact, Delivery, SecretStore};
+use crate::ports::{AnswerForm, Chat, ChatCheck, ChatContact, Delivery, Metrics, SecretStore};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -69,6 +70,7 @@ pub struct SlackChat {
     base_url: String,
     secrets: Arc<dyn SecretStore>,
     pacer: std::sync::Mutex<pacing::Pacer>,
+    metrics: Option<Arc<dyn Metrics>>,
 }
 
 impl SlackChat {
@@ -88,7 +90,14 @@ impl SlackChat {
             base_url,
             secrets,
             pacer: Default::default(),
+            metrics: None,
         }
+    }
+
+    /// Counts every Web API call, and Slack's 429s, for the dashboard.
+    pub fn counted_by(mut self, metrics: Arc<dyn Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Calls the Web API with the cached token; when Slack refuses the token itself, reads the
@@ -124,6 +133,22 @@ impl SlackChat {
     }
 
     async fn call_with(
+        &self,
+        token: &crate::core::secrets::SecretString,
+        method: &str,
+        body: Body,
+    ) -> Result<Value> {
+        let answer = self.request(token, method, body).await;
+        if let Some(metrics) = &self.metrics {
+            metrics.record(Metric::SlackCall {
+                method,
+                rate_limited: matches!(answer, Err(Error::RateLimited { .. })),
+            });
+        }
+        answer
+    }
+
+    async fn request(
         &self,
         token: &crate::core::secrets::SecretString,
         method: &str,

@@ -105,6 +105,9 @@ async fn no_escalates_once_however_often_it_is_clicked() {
         "posted: nothing more is due"
     );
     assert_eq!(world.calls(is_update), 1, "the question is updated once");
+    // Counted once each, however often clicked or handed to the notifier.
+    assert_eq!(world.counted("Answers", "Answer", "no"), [1.0]);
+    assert_eq!(world.counted("Escalations", "Reason", "denied"), [1.0]);
 }
 
 #[tokio::test]
@@ -168,6 +171,18 @@ async fn the_last_wrong_code_for_an_alert_escalates_it_with_the_explanation() {
     // The right code after that changes nothing.
     world.answer(submit(&id, "111111", None)).await;
     assert_eq!(world.record(&id).status, Status::Escalated);
+    assert_eq!(
+        world
+            .counted("SecondFactorChecks", "Result", "wrong_code")
+            .len(),
+        ATTEMPTS as usize
+    );
+    assert!(
+        world
+            .counted("SecondFactorChecks", "Result", "verified")
+            .is_empty()
+    );
+    assert_eq!(world.counted("Answers", "Answer", "yes"), [1.0]);
 }
 
 #[tokio::test]

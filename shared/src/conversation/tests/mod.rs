@@ -11,6 +11,7 @@ mod push;
 use super::answers::Answers;
 use super::deadlines::Deadlines;
 use super::notifier::Notifier;
+use crate::adapters::emf::EmfMetrics;
 use crate::adapters::memory::*;
 use crate::config::BotConfig;
 use crate::core::alert::AlertId;
@@ -44,6 +45,8 @@ pub struct World {
     pub checkpoints: Arc<MemoryCheckpoints>,
     pub clock: Arc<FixedClock>,
     pub bot: BotConfig,
+    /// What would have gone to CloudWatch.
+    pub metrics: Arc<EmfMetrics>,
 }
 
 pub fn t0() -> DateTime<Utc> {
@@ -67,7 +70,19 @@ impl World {
             checkpoints: Arc::new(MemoryCheckpoints::default()),
             clock: Arc::new(FixedClock::at(t0())),
             bot: BotConfig::load(None).unwrap(),
+            metrics: Arc::new(EmfMetrics::capturing("test")),
         }
+    }
+
+    /// The values recorded under `metric` with `dimension` = `value` (e.g. "Escalations",
+    /// "Reason", "denied").
+    pub fn counted(&self, metric: &str, dimension: &str, value: &str) -> Vec<f64> {
+        self.metrics
+            .lines()
+            .iter()
+            .filter(|l| l[dimension] == value)
+            .filter_map(|l| l[metric].as_f64())
+            .collect()
     }
 
     pub fn answers(&self) -> Answers {
@@ -84,6 +99,7 @@ impl World {
             max_code_attempts: ATTEMPTS,
             security_channel: CHANNEL.into(),
             approval: self.bot.approval,
+            metrics: self.metrics.clone(),
         }
     }
 
@@ -105,7 +121,9 @@ impl World {
                 queue: self.queue.clone(),
                 clock: self.clock.clone(),
                 rules: Arc::new(self.bot.rules.clone()),
+                metrics: self.metrics.clone(),
             }),
+            metrics: self.metrics.clone(),
         }
     }
 

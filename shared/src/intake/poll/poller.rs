@@ -3,6 +3,7 @@
 //! a run inside the function's timeout; the next run carries on where this one stopped.
 
 use super::items;
+use crate::core::metrics::{Metric, seconds_between};
 use crate::core::poll::{PollKind, PollSource, Position};
 use crate::error::{Error, Result};
 use crate::intake::admit::{Intake, Outcome};
@@ -81,6 +82,14 @@ impl Poller {
         {
             let report = self.poll(feed, started).await;
             tracing::info!(source = %report.source, pages = report.pages, alerts = report.alerts, new = report.new, caught_up = report.caught_up, error = ?report.error, "polled");
+            if let Some(done_until) = report.done_until {
+                // Lag: how far behind now everything is read (what a late alert waits).
+                self.intake.metrics.record(Metric::Polled {
+                    source: &report.source,
+                    items: report.alerts as u64,
+                    lag_seconds: seconds_between(done_until, self.clock.now()),
+                });
+            }
             reports.push(report);
         }
         let failed: Vec<String> = reports
