@@ -94,7 +94,8 @@ for name in functions:
              json.dumps({"Fn::Sub": f"/aws/lambda/${{{name}}}"})]
     check(named and named[0].get("RetentionInDays"), f"{name}: no log group with a retention")
 
-# Secrets by purpose: each function may read exactly the secrets it is handed (*_SECRET_ID),
+# Secrets by purpose: each function may read exactly the secrets it is handed (*_SECRET_ID, and
+# the rules document RULES_CONFIG_ID),
 # the internet-facing webhook only its keys, and every secret outlives the stack (the people
 # table, which is kept, holds seeds only the second-factor secret can open).
 secrets = {k: v for k, v in out.items() if v["Type"] == "AWS::SecretsManager::Secret"}
@@ -103,7 +104,7 @@ for name, secret in secrets.items():
           f"{name}: deleted with the stack")
 for name, f in functions.items():
     env = f["Properties"].get("Environment", {}).get("Variables", {})
-    handed = {json.dumps(v) for k, v in env.items() if k.endswith("_SECRET_ID")}
+    handed = {json.dumps(v) for k, v in env.items() if k.endswith("_SECRET_ID") or k == "RULES_CONFIG_ID"}
     role = out[f["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
     readable = set()
     for statement in (s for p in role.get("Policies", []) for s in p["PolicyDocument"]["Statement"]):

@@ -174,6 +174,7 @@ def conversation_events():
         "admin-open-escalations": {"command": "open_escalations"},
         "admin-check-slack": {"command": "check_slack"},
         "admin-send-test-alert": {"command": "send_test_alert", "user": "alice@example.com", "operator": "security-oncall"},
+        "admin-check-rules": {"command": "check_rules", "rules": "[rules.sudo_root_shell]\nseverity = \"high\"\ndeadline_minutes = 45\nreminder_minutes = 10\n"},
     }
     return {
         "notifier-sqs-batch": sqs_batch(),

@@ -226,12 +226,21 @@ pub async fn provision(
         out.refs.insert(id, url);
     }
     let secrets = aws_sdk_secretsmanager::Client::new(aws);
-    for (id, _) in template.of_type("AWS::SecretsManager::Secret") {
+    for (id, props) in template.of_type("AWS::SecretsManager::Secret") {
         let name = format!("{prefix}-{id}");
+        // A secret whose template value is a document, not a JSON object of credentials (the
+        // rules), starts as the template says; the credential secrets get `secret_json`.
+        let value = props
+            .get("SecretString")
+            .and_then(Value::as_str)
+            .filter(|v| {
+                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(v).is_err()
+            })
+            .unwrap_or(secret_json);
         let created = secrets
             .create_secret()
             .name(&name)
-            .secret_string(secret_json)
+            .secret_string(value)
             .send()
             .await
             .map_err(failed("create_secret"))?;

@@ -14,7 +14,8 @@ use crate::core::state::Status;
 use crate::core::work::{Announcement, Notice};
 use crate::error::{Error, Result};
 use crate::ports::{
-    AdmitAlert, AlertStore, Chat, Clock, Directory, SecondFactor, SnoozeStore, WorkQueue,
+    AdmitAlert, AlertStore, Chat, Clock, ConfigCheck, Directory, SecondFactor, SnoozeStore,
+    WorkQueue,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -70,6 +71,11 @@ pub enum Command {
         user: String,
         operator: String,
     },
+    /// Checks a candidate rules document as every function would read it, and lists what it
+    /// would change against the rules in force. Changes nothing.
+    CheckRules {
+        rules: String,
+    },
 }
 
 pub struct Admin {
@@ -86,6 +92,8 @@ pub struct Admin {
     pub team: Vec<String>,
     /// The webhook's own admission, for test alerts.
     pub intake: Arc<dyn AdmitAlert>,
+    /// Checks candidate rules against the ones in force.
+    pub rules: Arc<dyn ConfigCheck>,
 }
 
 /// The rule of test alerts: how they show in rollups and write-backs.
@@ -114,7 +122,7 @@ impl Admin {
     pub async fn run(&self, event: Value) -> Result<Value> {
         let command: Command = serde_json::from_value(event).map_err(|e| {
             Error::Invalid(format!(
-                "{e}; commands: enroll, reset_second_factor, never_contact_add, never_contact_remove, never_contact_list, snooze_list, snooze_remove, reseal_seeds, show_alert, open_escalations, check_slack, send_test_alert"
+                "{e}; commands: enroll, reset_second_factor, never_contact_add, never_contact_remove, never_contact_list, snooze_list, snooze_remove, reseal_seeds, show_alert, open_escalations, check_slack, send_test_alert, check_rules"
             ))
         })?;
         match command {
@@ -163,6 +171,11 @@ impl Admin {
                 Ok(show_alert(&record))
             }
             Command::OpenEscalations => self.open_escalations().await,
+            Command::CheckRules { rules } => match self.rules.check(&rules) {
+                Ok(changes) => Ok(json!({ "valid": true, "changes": changes })),
+                // The problem, naming the setting, is the answer: nothing was saved.
+                Err(e) => Ok(json!({ "valid": false, "problem": e.to_string() })),
+            },
             Command::SendTestAlert { user, operator } => {
                 self.send_test_alert(&self.person(&user)?, &actor(&operator)?)
                     .await

@@ -104,6 +104,8 @@ pub struct Resources {
     pub secret_ids: BTreeMap<&'static str, String>,
     /// `METRICS_NAMESPACE`: the CloudWatch namespace of our metrics (one per stack).
     pub metrics_namespace: String,
+    /// `RULES_CONFIG_ID`: the rules document operators edit (none: the bundled file only).
+    pub rules_config_id: Option<String>,
     /// Once-only markers and poller positions.
     pub checkpoints_table: String,
     /// Raw payloads, for the functions that admit alerts (ingest, poller); no one else has it.
@@ -124,6 +126,7 @@ impl Resources {
             metrics_namespace: env
                 .optional("METRICS_NAMESPACE")
                 .unwrap_or_else(|| crate::adapters::emf::DEFAULT_NAMESPACE.to_string()),
+            rules_config_id: env.optional("RULES_CONFIG_ID"),
             checkpoints_table: env.required("CHECKPOINTS_TABLE"),
             payloads_table: env.optional("PAYLOADS_TABLE"),
         }

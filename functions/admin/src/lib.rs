@@ -9,6 +9,7 @@ const TEST_ALERT_RETENTION_DAYS: i64 = 7;
 use securitybot::config::{BotConfig, ConversationSettings};
 use securitybot::ports::{Clock, Metrics};
 use securitybot::wiring::Adapters;
+use securitybot::wiring::live::RulesCheck;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -32,6 +33,7 @@ pub fn wire(
         security_channel: settings.security_channel.clone(),
         team: settings.team.clone(),
         intake: Arc::new(adapters.intake(&bot, TEST_ALERT_RETENTION_DAYS, clock)),
+        rules: Arc::new(RulesCheck { in_force: bot }),
     }
 }
 

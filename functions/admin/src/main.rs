@@ -12,15 +12,23 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = ConversationSettings::from_env(EnvReader::from_process())?;
     let bot = BotConfig::load(settings.config_path.as_deref())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let admin = admin::wire(
+    let clock: Arc<dyn securitybot::ports::Clock> = Arc::new(SystemClock);
+    let metrics = securitybot::wiring::emf_metrics(&settings.resources);
+    // Built again whenever an operator saves new rules (checked at most once a minute).
+    let live = securitybot::wiring::live::from_store(
         &aws,
-        &settings,
+        &settings.resources,
         bot,
-        Arc::new(SystemClock),
-        securitybot::wiring::emf_metrics(&settings.resources),
+        clock.clone(),
+        metrics.clone(),
+        {
+            let (aws, settings) = (aws.clone(), settings.clone());
+            move |bot| admin::wire(&aws, &settings, bot, clock.clone(), metrics.clone())
+        },
     );
     run(service_fn(|event: LambdaEvent<Value>| {
-        admin::handle(&admin, event.payload)
+        let live = &live;
+        async move { admin::handle(&*live.current().await, event.payload).await }
     }))
     .await
 }

@@ -11,12 +11,23 @@ async fn main() -> Result<(), lambda_http::Error> {
     let settings = IngestSettings::from_env(EnvReader::from_process())?;
     let bot = BotConfig::load(settings.config_path.as_deref())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let webhook = ingest::wire(
+    let clock: Arc<dyn securitybot::ports::Clock> = Arc::new(SystemClock);
+    let metrics = securitybot::wiring::emf_metrics(&settings.resources);
+    // Built again whenever an operator saves new rules (checked at most once a minute).
+    let live = securitybot::wiring::live::from_store(
         &aws,
-        &settings,
+        &settings.resources,
         bot,
-        Arc::new(SystemClock),
-        securitybot::wiring::emf_metrics(&settings.resources),
+        clock.clone(),
+        metrics.clone(),
+        {
+            let (aws, settings) = (aws.clone(), settings.clone());
+            move |bot| ingest::wire(&aws, &settings, bot, clock.clone(), metrics.clone())
+        },
     );
-    run(service_fn(|req| ingest::handle(&webhook, req))).await
+    run(service_fn(|req| {
+        let live = &live;
+        async move { ingest::handle(&*live.current().await, req).await }
+    }))
+    .await
 }

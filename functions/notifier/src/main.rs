@@ -11,15 +11,26 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = ConversationSettings::from_env(EnvReader::from_process())?;
     let bot = BotConfig::load(settings.config_path.as_deref())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let notifier = notifier::wire(
+    let clock: Arc<dyn securitybot::ports::Clock> = Arc::new(SystemClock);
+    let metrics = securitybot::wiring::emf_metrics(&settings.resources);
+    // Built again whenever an operator saves new rules (checked at most once a minute).
+    let live = securitybot::wiring::live::from_store(
         &aws,
-        &settings,
+        &settings.resources,
         bot,
-        Arc::new(SystemClock),
-        securitybot::wiring::emf_metrics(&settings.resources),
+        clock.clone(),
+        metrics.clone(),
+        {
+            let (aws, settings) = (aws.clone(), settings.clone());
+            move |bot| notifier::wire(&aws, &settings, bot, clock.clone(), metrics.clone())
+        },
     );
     run(service_fn(|event: LambdaEvent<_>| {
-        notifier::handle(&notifier, event.payload, Some(event.context.deadline))
+        let live = &live;
+        async move {
+            let deadline = Some(event.context.deadline);
+            notifier::handle(&*live.current().await, event.payload, deadline).await
+        }
     }))
     .await
 }

@@ -2,6 +2,7 @@
 //! Adapters import the core and the ports, never a use case.
 
 pub mod clock;
+pub mod config_store;
 pub mod duo;
 pub mod dynamodb;
 pub mod emf;

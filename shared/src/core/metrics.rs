@@ -39,6 +39,8 @@ pub enum Metric<'a> {
     },
     /// An answer sent back to the SIEM (`ok` or `failed`).
     WriteBack { sink: &'a str, outcome: &'a str },
+    /// The rules document in the store was refused (the last good one stays in force).
+    RulesRefused,
 }
 
 /// CloudWatch's unit names (the EMF spec accepts exactly these).
@@ -82,6 +84,7 @@ impl Metric<'_> {
                 ("PollerLag", SECONDS, lag_seconds.max(0.0)),
             ],
             Metric::WriteBack { .. } => vec![("WriteBacks", COUNT, 1.0)],
+            Metric::RulesRefused => vec![("RulesRefused", COUNT, 1.0)],
         }
     }
 
@@ -98,6 +101,7 @@ impl Metric<'_> {
             Metric::SlackCall { method, .. } => vec![("Method", method)],
             Metric::Polled { source, .. } => vec![("Source", source)],
             Metric::WriteBack { sink, outcome } => vec![("Sink", sink), ("Outcome", outcome)],
+            Metric::RulesRefused => vec![],
         }
     }
 
@@ -168,6 +172,7 @@ mod tests {
                 sink: "splunk_hec",
                 outcome: "ok",
             },
+            Metric::RulesRefused,
         ];
         for event in events {
             let doc = event.emf("Securitybot/test", 1_700_000_000_000);

@@ -137,6 +137,37 @@ impl RuleSettings {
         }
     }
 
+    /// Each setting in words, for showing what a change of rules does.
+    pub fn described(&self) -> Vec<(String, String)> {
+        let mut out = vec![
+            ("severity".to_string(), self.severity.to_string()),
+            (
+                "require_second_factor".to_string(),
+                self.require_second_factor.to_string(),
+            ),
+            (
+                "snooze_max_minutes".to_string(),
+                self.snooze_max_minutes.to_string(),
+            ),
+            ("snooze_scope".to_string(), self.snooze_scope.join(", ")),
+            (
+                "working_hours".to_string(),
+                format!("{:?}", self.working_hours),
+            ),
+        ];
+        for severity in Severity::ALL {
+            out.push((
+                format!("deadline_minutes ({severity})"),
+                self.deadline_minutes(severity).to_string(),
+            ));
+            out.push((
+                format!("reminder_minutes ({severity})"),
+                self.reminder_minutes(severity).to_string(),
+            ));
+        }
+        out
+    }
+
     /// Minutes from asking to the one polite reminder: the rule's own, or half the deadline.
     pub fn reminder_minutes(&self, severity: Severity) -> u32 {
         self.overrides_reminder
@@ -154,6 +185,35 @@ pub struct RuleBook {
 }
 
 impl RuleBook {
+    /// What `next` would change, one line per setting that differs: rules added or removed,
+    /// and every effective setting (defaults applied) of every rule and of unlisted rules.
+    pub fn changes_to(&self, next: &RuleBook) -> Vec<String> {
+        let mut out = Vec::new();
+        let names: std::collections::BTreeSet<&String> =
+            self.rules.keys().chain(next.rules.keys()).collect();
+        for name in &names {
+            match (
+                self.rules.contains_key(*name),
+                next.rules.contains_key(*name),
+            ) {
+                (false, true) => out.push(format!("rule {name}: added")),
+                (true, false) => out.push(format!("rule {name}: removed (the defaults apply)")),
+                _ => {}
+            }
+        }
+        let unlisted = "(rules not listed)".to_string();
+        for name in names.into_iter().chain(std::iter::once(&unlisted)) {
+            let before = self.settings_for(name).described();
+            let after = next.settings_for(name).described();
+            for ((setting, old), (_, new)) in before.iter().zip(&after) {
+                if old != new {
+                    out.push(format!("{name}: {setting} {old} -> {new}"));
+                }
+            }
+        }
+        out
+    }
+
     pub fn settings_for(&self, rule: &str) -> RuleSettings {
         match self.rules.get(rule) {
             Some(overrides) => self.apply(overrides.clone()),
@@ -217,6 +277,44 @@ mod tests {
 
     fn book(toml_text: &str) -> RuleBook {
         toml::from_str(toml_text).expect("valid rule book")
+    }
+
+    #[test]
+    fn a_change_of_rules_is_described_setting_by_setting() {
+        let before = book(
+            r#"
+            [rules.sudo]
+            deadline_minutes = 15
+            [rules.nmap]
+            require_second_factor = false
+            "#,
+        );
+        let after = book(
+            r#"
+            [defaults]
+            snooze_max_minutes = 60
+            [rules.sudo]
+            deadline_minutes = 30
+            [rules.login]
+            severity = "high"
+            "#,
+        );
+        let changes = before.changes_to(&after);
+        for expected in [
+            "rule login: added",
+            "rule nmap: removed (the defaults apply)",
+            "sudo: deadline_minutes (critical) 15 -> 30",
+            "sudo: reminder_minutes (low) 7 -> 15",
+            "nmap: require_second_factor false -> true",
+            "login: severity medium -> high",
+            "(rules not listed): snooze_max_minutes 240 -> 60",
+        ] {
+            assert!(
+                changes.iter().any(|c| c == expected),
+                "{expected} not in {changes:#?}"
+            );
+        }
+        assert!(before.changes_to(&before).is_empty());
     }
 
     #[test]

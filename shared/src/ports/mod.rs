@@ -458,6 +458,24 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 }
 
+/// A configuration document an operator edits in the console (the rules file), by version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigDocument {
+    pub version: String,
+    pub text: String,
+}
+
+#[async_trait]
+pub trait ConfigStore: Send + Sync {
+    async fn read(&self) -> Result<ConfigDocument>;
+}
+
+/// Checks a candidate configuration document as every function would read it, and says what
+/// it would change against the one in force (one line per change).
+pub trait ConfigCheck: Send + Sync {
+    fn check(&self, candidate: &str) -> Result<Vec<String>>;
+}
+
 /// Where counted events go (CloudWatch, through EMF log lines). Never fails and never blocks
 /// the work: a metric lost is a gap in a graph, not an alert lost.
 pub trait Metrics: Send + Sync {

@@ -479,6 +479,9 @@ impl FixedClock {
     pub fn set(&self, t: DateTime<Utc>) {
         *self.0.lock().unwrap() = t;
     }
+    pub fn advance(&self, by: chrono::Duration) {
+        *self.0.lock().unwrap() += by;
+    }
 }
 
 impl Clock for FixedClock {

@@ -19,6 +19,8 @@ use crate::ports::{
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod live;
+
 /// A refused credential re-reads the secret at most this often (rotation without redeploy,
 /// without letting bad requests hammer Secrets Manager).
 pub const SECRET_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
