@@ -174,6 +174,8 @@ def conversation_events():
         "admin-open-escalations": {"command": "open_escalations"},
         "admin-check-slack": {"command": "check_slack"},
         "admin-send-test-alert": {"command": "send_test_alert", "user": "alice@example.com", "operator": "security-oncall"},
+        "admin-alerts-for": {"command": "alerts_for", "user": "alice@example.com", "limit": 20},
+        "admin-resend-team-post": {"command": "resend_team_post", "alert_id": SAMPLE_ALERT_ID, "operator": "security-oncall"},
         "admin-check-rules": {"command": "check_rules", "rules": "[rules.sudo_root_shell]\nseverity = \"high\"\ndeadline_minutes = 45\nreminder_minutes = 10\n"},
     }
     return {

@@ -7,11 +7,12 @@
 
 use crate::core::alert::{Alert, AlertId, Severity};
 use crate::core::identity::IdentityConfig;
+use crate::core::messages;
 use crate::core::record::AlertRecord;
 use crate::core::rollup::OpenEscalation;
 use crate::core::snooze::Snooze;
-use crate::core::state::Status;
-use crate::core::work::{Announcement, Notice};
+use crate::core::state::{AuditEntry, Status};
+use crate::core::work::{Action, Announcement, Notice, WorkItem};
 use crate::error::{Error, Result};
 use crate::ports::{
     AdmitAlert, AlertStore, Chat, Clock, ConfigCheck, Directory, SecondFactor, SnoozeStore,
@@ -71,6 +72,18 @@ pub enum Command {
         user: String,
         operator: String,
     },
+    /// One person's most recent alerts, newest first (default 20, at most 100).
+    AlertsFor {
+        user: String,
+        #[serde(default)]
+        limit: Option<usize>,
+    },
+    /// Posts an escalation to the security channel again (its post was deleted or lost), or
+    /// queues it when it was never posted; the buttons of the new post are the live ones.
+    ResendTeamPost {
+        alert_id: String,
+        operator: String,
+    },
     /// Checks a candidate rules document as every function would read it, and lists what it
     /// would change against the rules in force. Changes nothing.
     CheckRules {
@@ -122,7 +135,7 @@ impl Admin {
     pub async fn run(&self, event: Value) -> Result<Value> {
         let command: Command = serde_json::from_value(event).map_err(|e| {
             Error::Invalid(format!(
-                "{e}; commands: enroll, reset_second_factor, never_contact_add, never_contact_remove, never_contact_list, snooze_list, snooze_remove, reseal_seeds, show_alert, open_escalations, check_slack, send_test_alert, check_rules"
+                "{e}; commands: enroll, reset_second_factor, never_contact_add, never_contact_remove, never_contact_list, snooze_list, snooze_remove, reseal_seeds, show_alert, open_escalations, alerts_for, resend_team_post, check_slack, send_test_alert, check_rules"
             ))
         })?;
         match command {
@@ -171,6 +184,22 @@ impl Admin {
                 Ok(show_alert(&record))
             }
             Command::OpenEscalations => self.open_escalations().await,
+            Command::AlertsFor { user, limit } => {
+                let user = self.person(&user)?;
+                let alerts = self.alerts.recent_for(&user, limit.unwrap_or(20)).await?;
+                let list: Vec<Value> = alerts
+                    .iter()
+                    .map(|a| {
+                        json!({ "alert_id": a.id.as_str(), "status": a.status.as_str(), "rule": a.rule,
+                                "title": a.title, "received_at": a.received_at.to_rfc3339() })
+                    })
+                    .collect();
+                Ok(json!({ "user": user, "alerts": list }))
+            }
+            Command::ResendTeamPost { alert_id, operator } => {
+                self.resend_team_post(&AlertId::from_stored(&alert_id), &actor(&operator)?)
+                    .await
+            }
             Command::CheckRules { rules } => match self.rules.check(&rules) {
                 Ok(changes) => Ok(json!({ "valid": true, "changes": changes })),
                 // The problem, naming the setting, is the answer: nothing was saved.
@@ -221,6 +250,45 @@ impl Admin {
 
     /// What the team still owes a look, oldest first: how long each has waited, and whether
     /// its post reached the channel (one that has not is still being retried, and alarmed on).
+    async fn resend_team_post(&self, id: &AlertId, by: &str) -> Result<Value> {
+        let record = self
+            .alerts
+            .get(id)
+            .await?
+            .ok_or_else(|| Error::Invalid(format!("no alert {id}")))?;
+        if !matches!(record.status, Status::Escalated | Status::Acknowledged) {
+            return Err(Error::Invalid(format!(
+                "alert {id} is {}: only an escalation the team has not closed has a post to re-send",
+                record.status
+            )));
+        }
+        if record.escalation_message.is_none() {
+            // Still owed: the notifier posts it (once, under its claim); never two posts racing.
+            self.queue
+                .send(&WorkItem::new(Action::Escalate, id.clone()))
+                .await?;
+            tracing::warn!(alert_id = %id, by, "owed team post queued by an operator");
+            return Ok(json!({ "alert_id": id.as_str(), "queued": true }));
+        }
+        let posted = self
+            .chat
+            .send_to_channel(&self.security_channel, &messages::escalation(&record))
+            .await?;
+        let audit = AuditEntry {
+            at: self.clock.now(),
+            actor: by.to_string(),
+            status: record.status,
+            note: "team post re-sent".into(),
+        };
+        self.alerts
+            .replace_escalation_message(id, &posted, &audit)
+            .await?;
+        tracing::warn!(alert_id = %id, by, "team post re-sent by an operator");
+        Ok(
+            json!({ "alert_id": id.as_str(), "posted": true, "channel": posted.channel, "ts": posted.ts }),
+        )
+    }
+
     async fn open_escalations(&self) -> Result<Value> {
         let now = self.clock.now();
         let mut open: Vec<(OpenEscalation, bool)> = self

@@ -132,10 +132,15 @@ async fn every_admin_command_is_allowed_by_the_admin_policy() {
         json!({"command": "reseal_seeds", "operator": "o"}),
         json!({"command": "send_test_alert", "user": "alice@example.com", "operator": "o"}),
         json!({"command": "check_slack"}),
+        json!({"command": "alerts_for", "user": "alice@example.com"}),
+        json!({"command": "check_rules", "rules": "# blank\n"}),
     ] {
         let out = admin.run(command.clone()).await;
         assert!(out.is_ok(), "{command}: {out:?}");
     }
+    // Refused (the alert is not escalated), after reading it: the read is allowed.
+    let resend = json!({"command": "resend_team_post", "alert_id": id, "operator": "o"});
+    assert!(admin.run(resend).await.is_err());
     assert_enough(&stack, "AdminFunction", &proxy);
 }
 

@@ -165,7 +165,7 @@ async fn the_conversation_samples_drive_the_real_handlers() {
         .filter(|n| n.starts_with("admin-"))
         .collect();
     names.sort();
-    assert_eq!(names.len(), 13);
+    assert_eq!(names.len(), 15);
     for name in names {
         let out = admin.run(event(&name)).await;
         assert!(out.is_ok(), "{name}: {out:?}");

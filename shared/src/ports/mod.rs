@@ -86,6 +86,26 @@ pub trait AlertStore: Send + Sync {
     /// Escalations the team has not acknowledged or closed yet, however old, oldest first
     /// (a sparse index holds only those).
     async fn awaiting_team(&self) -> Result<Vec<AlertRecord>>;
+    /// One person's most recent alerts, newest first (an index, never a scan).
+    async fn recent_for(&self, user: &str, limit: usize) -> Result<Vec<AlertSummary>>;
+    /// Points the alert at a new team post (an operator re-sent it), with a line in its
+    /// audit trail. False when there is no such alert.
+    async fn replace_escalation_message(
+        &self,
+        id: &AlertId,
+        message: &ChatRef,
+        audit: &crate::core::state::AuditEntry,
+    ) -> Result<bool>;
+}
+
+/// An alert as a list of a person's alerts shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertSummary {
+    pub id: AlertId,
+    pub status: Status,
+    pub rule: String,
+    pub title: String,
+    pub received_at: DateTime<Utc>,
 }
 
 #[async_trait]

@@ -9,6 +9,7 @@ use crate::core::state::{AuditEntry, EscalationReason};
 use crate::core::transition::Transition;
 use crate::core::work::ClaimKind;
 use crate::error::{Error, Result};
+use crate::ports::AlertSummary;
 use crate::ports::{AlertStore, Inserted};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -264,6 +265,65 @@ impl AlertStore for DynamoAlerts {
             )
             .expression_attribute_values(":c", AttributeValue::S(m.channel.clone()))
             .expression_attribute_values(":t", AttributeValue::S(m.ts.clone()))
+            .send()
+            .await;
+        conditional(result)
+    }
+
+    async fn recent_for(&self, user: &str, limit: usize) -> Result<Vec<AlertSummary>> {
+        let out = self
+            .query()
+            .index_name(super::INDEX_BY_USER)
+            .key_condition_expression("#user = :u")
+            .expression_attribute_names("#user", "user")
+            .expression_attribute_values(":u", AttributeValue::S(user.to_string()))
+            .scan_index_forward(false)
+            .limit(limit.clamp(1, 100) as i32)
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        out.items()
+            .iter()
+            .map(|item| {
+                let s = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+                let at = item
+                    .get("received_at_epoch")
+                    .and_then(|v| v.as_n().ok()?.parse::<i64>().ok())
+                    .and_then(|t| DateTime::from_timestamp(t, 0))
+                    .unwrap_or_default();
+                Ok(AlertSummary {
+                    id: AlertId::from_stored(s("alert_id").unwrap_or_default()),
+                    status: s("status")
+                        .unwrap_or_default()
+                        .parse()
+                        .map_err(|e: String| Error::permanent("dynamodb", e))?,
+                    rule: s("rule").unwrap_or_default(),
+                    title: s("title").unwrap_or_default(),
+                    received_at: at,
+                })
+            })
+            .collect()
+    }
+
+    async fn replace_escalation_message(
+        &self,
+        id: &AlertId,
+        m: &ChatRef,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
+        let result = self
+            .update(id)
+            .update_expression(
+                "SET escalation_channel = :c, escalation_ts = :t, history = list_append(if_not_exists(history, :empty), :audit)",
+            )
+            .condition_expression("attribute_exists(alert_id)")
+            .expression_attribute_values(":c", AttributeValue::S(m.channel.clone()))
+            .expression_attribute_values(":t", AttributeValue::S(m.ts.clone()))
+            .expression_attribute_values(":empty", AttributeValue::L(vec![]))
+            .expression_attribute_values(
+                ":audit",
+                AttributeValue::L(vec![AttributeValue::M(audit_item(audit))]),
+            )
             .send()
             .await;
         conditional(result)

@@ -21,6 +21,7 @@ use crate::core::state::{AuditEntry, EscalationReason, Status};
 use crate::core::transition::Transition;
 use crate::core::work::{Announcement, ClaimKind, WorkItem};
 use crate::error::Result;
+use crate::ports::AlertSummary;
 use crate::ports::SecretStore;
 use crate::ports::{
     AlertStore, ChatContact, Clock, Directory, Inserted, SecretSource, SiemSink, SnoozeStore,
@@ -188,6 +189,38 @@ impl AlertStore for MemoryAlerts {
             }
             _ => Ok(false),
         }
+    }
+
+    async fn recent_for(&self, user: &str, limit: usize) -> Result<Vec<AlertSummary>> {
+        let map = self.0.lock().unwrap();
+        let mut mine: Vec<AlertSummary> = map
+            .values()
+            .filter(|r| r.user.as_deref() == Some(user))
+            .map(|r| AlertSummary {
+                id: r.id.clone(),
+                status: r.status,
+                rule: r.alert.rule.clone(),
+                title: r.alert.title.clone(),
+                received_at: r.received_at,
+            })
+            .collect();
+        mine.sort_by_key(|a| std::cmp::Reverse(a.received_at));
+        mine.truncate(limit);
+        Ok(mine)
+    }
+
+    async fn replace_escalation_message(
+        &self,
+        id: &AlertId,
+        message: &ChatRef,
+        audit: &crate::core::state::AuditEntry,
+    ) -> Result<bool> {
+        let mut map = self.0.lock().unwrap();
+        Ok(map.get_mut(id).is_some_and(|r| {
+            r.escalation_message = Some(message.clone());
+            r.history.push(audit.clone());
+            true
+        }))
     }
 
     async fn record_push(&self, id: &AlertId, push: &PushSent) -> Result<bool> {
