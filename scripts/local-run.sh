@@ -12,6 +12,10 @@
 #   4. silence: a reminder, then the deadline escalation (the scheduler is told it is 11, then 31
 #      minutes later: SECURITYBOT_TIME_TRAVEL=local, honoured in local runs only); the hourly rollup.
 # Pass --keep to leave everything running for your own curls (Ctrl-C stops it).
+# Your own Slack stand-in, channel, team or rules: set SLACK_API_URL, SECURITY_CHANNEL_ID, TEAM_USER_IDS or
+# SECURITYBOT_CONFIG (a rules file) in the environment; they replace the local defaults.
+# Time: the first run builds every function (5 to 20 minutes on 2 busy cores; cargo shows each crate
+# as it compiles); later runs take about 4 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 keep=false; [ "${1:-}" = "--keep" ] && keep=true
@@ -26,12 +30,15 @@ SECRET=$(python3 -c 'import json; print(json.dumps({"webhook_keys": [{"id": "loc
   "slack_bot_token": "xoxb-local-bot-token", "slack_signing_secret": "local-slack-signing-secret",
   "seed_encryption_key": "bG9jYWwtb25seS1zZWVkLWtleS0zMi1ieXRlcy1sb24=", "poller_tokens": {"local_siem": "local-siem-token"},
   "duo_secret_key": "local-duo-secret-key-not-a-real-one-0000"}))')
-echo "== creating the stack's tables, queues and secret on moto (from template.yaml)"
+echo "== creating the stack's tables, queues and secrets on moto (from template.yaml; builds a small tool first)"
 cargo run -q -p securitybot-infra --bin local-stack -- up --secret "$SECRET" --env-file .local/functions.env
 python3 - "$SLACK_PORT" <<'PY'
 import os, sys
 env = dict(l.split("=", 1) for l in open(".local/functions.env").read().splitlines() if "=" in l)
-env.update(SLACK_API_URL=f"http://127.0.0.1:{sys.argv[1]}/api/", SECURITY_CHANNEL_ID="CSECURITY", TEAM_USER_IDS="UTEAM1")
+# Yours from the environment when set, the local stand-in's otherwise.
+for name, local in [("SLACK_API_URL", f"http://127.0.0.1:{sys.argv[1]}/api/"), ("SECURITY_CHANNEL_ID", "CSECURITY"),
+                    ("TEAM_USER_IDS", "UTEAM1")]:
+    env[name] = os.environ.get(name) or local
 # The bundled rules plus one pulled source: a JSON API served by the local stand-in.
 config = open("config/securitybot.toml").read() + f'''
 [pollers.local_siem]
@@ -47,7 +54,7 @@ time_field = "created"
 context_fields = ["host"]
 '''
 open(".local/securitybot.toml", "w").write(config)
-env.update(SECURITYBOT_CONFIG=os.path.abspath(".local/securitybot.toml"))
+env.update(SECURITYBOT_CONFIG=os.environ.get("SECURITYBOT_CONFIG") or os.path.abspath(".local/securitybot.toml"))
 open(".local/functions.env", "w").write("".join(f"{k}={v}\n" for k, v in env.items()))
 PY
 { echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"; echo "AWS_ACCESS_KEY_ID=test"; echo "AWS_SECRET_ACCESS_KEY=test";
@@ -57,12 +64,19 @@ python3 scripts/local_slack.py serve "$SLACK_PORT" target/slack.log &
 SLACK_PID=$!
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-echo "== starting the ingest function under cargo lambda watch on port $PORT (first build takes a minute)"
+echo "== building every function (first run: 5 to 20 minutes on 2 cores, each crate shown as it compiles; then seconds)"
 cargo lambda watch -q --ignore-changes -A 127.0.0.1 -P "$PORT" --env-file .local/functions.env >target/watch.log 2>&1 &
 WATCH_PID=$!
 trap 'kill -INT $WATCH_PID 2>/dev/null; wait $WATCH_PID 2>/dev/null || true; kill $SLACK_PID 2>/dev/null; stop_moto' EXIT
 URL="http://127.0.0.1:$PORT/lambda-url/ingest"
-cargo build -q -p ingest -p notifier -p interaction -p admin -p scheduler -p rollup -p poller
+FUNCTIONS=(-p ingest -p notifier -p interaction -p admin -p scheduler -p rollup -p poller)
+if ! cargo build "${FUNCTIONS[@]}" 2>&1 | grep --line-buffered -E '^ *(Compiling|Finished)' | sed -u 's/^ */   /'; then
+  echo "the build failed:" >&2; cargo build "${FUNCTIONS[@]}"; exit 1
+fi
+echo "== cargo lambda watch serves every function on port $PORT:"
+echo "   webhook     $URL/alerts   (and /alerts/splunk, /alerts/grafana, /alerts/panther, /health)"
+echo "   Slack       http://127.0.0.1:$PORT/lambda-url/interaction/"
+echo "   the others  cargo lambda invoke <function> -A 127.0.0.1 -P $PORT --data-file events/<event>.json"
 for _ in $(seq 1 600); do
   curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
   kill -0 $WATCH_PID 2>/dev/null || { cat target/watch.log; exit 1; }
