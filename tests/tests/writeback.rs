@@ -199,3 +199,37 @@ async fn the_webhook_sink_signs_what_it_sends() {
     let event: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(event["escalation_reason"], "never_contact");
 }
+
+/// The stream trigger wakes the writeback function only for changes into a status the SIEM
+/// hears about, and not at all while write-back is off: the template's filter must list
+/// exactly `Status::is_reported`, or answers would be silently skipped (a status missing) or
+/// paid for (a status too many).
+#[test]
+fn the_stream_filter_lists_exactly_the_reported_statuses() {
+    use securitybot::core::state::Status;
+    let template = securitybot_infra::Template::load(&securitybot_infra::template_path()).unwrap();
+    let event = &template.resource("WritebackFunction").unwrap()["Properties"]["Events"]["AlertChanges"]
+        ["Properties"];
+    let pattern: Value = serde_json::from_str(
+        event["FilterCriteria"]["Filters"][0]["Pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut listed: Vec<&str> = pattern["dynamodb"]["NewImage"]["status"]["S"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    listed.sort();
+    let mut reported: Vec<&str> = Status::ALL
+        .iter()
+        .filter(|s| s.is_reported())
+        .map(|s| s.as_str())
+        .collect();
+    reported.sort();
+    assert_eq!(listed, reported);
+    let enabled = format!("{:?}", event["Enabled"]);
+    assert!(enabled.contains("WritesBack"), "{enabled}");
+}

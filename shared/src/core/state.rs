@@ -38,6 +38,21 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 12] = [
+        Status::Received,
+        Status::Asked,
+        Status::Reminded,
+        Status::AwaitingSecondFactor,
+        Status::AwaitingPush,
+        Status::Confirmed,
+        Status::Snoozed,
+        Status::Unroutable,
+        Status::Escalated,
+        Status::Acknowledged,
+        Status::ResolvedBenign,
+        Status::Incident,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Received => "received",
@@ -182,6 +197,17 @@ pub struct AuditEntry {
 mod tests {
     use super::*;
     use Status::*;
+
+    #[test]
+    fn all_lists_every_status_once() {
+        let mut names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>(), Ok(s));
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Status::ALL.len());
+    }
 
     #[test]
     fn the_happy_path_is_allowed() {

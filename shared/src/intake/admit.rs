@@ -20,6 +20,9 @@ use chrono::Duration;
 use serde::Serialize;
 use std::sync::Arc;
 
+/// Alerts admitted at once from one batch or page: independent, a few AWS calls each.
+pub const ADMIT_CONCURRENCY: usize = 8;
+
 /// What became of one alert, as reported to the sender.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]

@@ -2,7 +2,7 @@
 //! content type, parse, admit each alert, answer. Each refusal is a specific status with a JSON
 //! body naming the problem, and happens before anything is stored.
 
-use super::admit::Intake;
+use super::admit::{ADMIT_CONCURRENCY, Intake};
 use super::auth::{self, AuthFailure};
 use super::formats::mapping::SourceMappings;
 use super::formats::{self, Entry, Format, ParseContext};
@@ -10,6 +10,7 @@ use super::rejection::Rejection;
 use crate::core::http::{Reply, Request};
 use crate::core::secrets::WebhookKey;
 use crate::ports::SecretStore;
+use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -161,37 +162,16 @@ impl Webhook {
     async fn admit_all(&self, entries: Vec<Entry>, key: &WebhookKey) -> Result<Reply, Rejection> {
         let via = format!("webhook:{}", key.id);
         let via = via.as_str();
-        let mut results = Vec::with_capacity(entries.len());
-        let (mut failed, mut retryable) = (0, false);
-        for (index, entry) in entries.into_iter().enumerate() {
-            let result = match entry {
-                Entry::Ignored { reason } => {
-                    json!({ "index": index, "outcome": "ignored", "reason": reason })
-                }
-                Entry::Alert(draft) => {
-                    let (mut alert, raw) = formats::finish(*draft, &self.intake.rules);
-                    alert.sender = key.sender();
-                    match self.intake.admit(&alert, raw, via).await {
-                        Ok((id, outcome)) => {
-                            let mut result = json!({ "index": index, "alert_id": id });
-                            merge(
-                                &mut result,
-                                serde_json::to_value(&outcome).expect("outcomes serialise"),
-                            );
-                            result
-                        }
-                        Err(error) => {
-                            let id = alert.id();
-                            tracing::error!(alert_id = %id, error = %error, retryable = error.is_retryable(), "an alert of the batch could not be admitted");
-                            failed += 1;
-                            retryable |= error.is_retryable();
-                            json!({ "index": index, "alert_id": id, "outcome": "failed", "retryable": error.is_retryable() })
-                        }
-                    }
-                }
-            };
-            results.push(result);
-        }
+        // Independent alerts, admitted several at once (each is a few sequential AWS calls);
+        // `buffered` keeps the answers in the batch's order.
+        let admitted: Vec<(Value, Option<bool>)> = stream::iter(entries.into_iter().enumerate())
+            .map(|(index, entry)| self.admit_entry(index, entry, key, via))
+            .buffered(ADMIT_CONCURRENCY)
+            .collect()
+            .await;
+        let failed = admitted.iter().filter(|(_, f)| f.is_some()).count();
+        let retryable = admitted.iter().any(|(_, f)| *f == Some(true));
+        let results: Vec<Value> = admitted.into_iter().map(|(result, _)| result).collect();
         let accepted = results
             .iter()
             .filter(|r| {
@@ -217,6 +197,46 @@ impl Webhook {
                 "alerts": results,
             }),
         ))
+    }
+
+    /// One entry's answer, and whether it failed (and if so, whether a retry may succeed).
+    async fn admit_entry(
+        &self,
+        index: usize,
+        entry: Entry,
+        key: &WebhookKey,
+        via: &str,
+    ) -> (Value, Option<bool>) {
+        let draft = match entry {
+            Entry::Ignored { reason } => {
+                return (
+                    json!({ "index": index, "outcome": "ignored", "reason": reason }),
+                    None,
+                );
+            }
+            Entry::Alert(draft) => draft,
+        };
+        let (mut alert, raw) = formats::finish(*draft, &self.intake.rules);
+        alert.sender = key.sender();
+        match self.intake.admit(&alert, raw, via).await {
+            Ok((id, outcome)) => {
+                let mut result = json!({ "index": index, "alert_id": id });
+                merge(
+                    &mut result,
+                    serde_json::to_value(&outcome).expect("outcomes serialise"),
+                );
+                (result, None)
+            }
+            Err(error) => {
+                let id = alert.id();
+                let retryable = error.is_retryable();
+                tracing::error!(alert_id = %id, error = %error, retryable, "an alert of the batch could not be admitted");
+                (
+                    json!({ "index": index, "alert_id": id, "outcome": "failed", "retryable": retryable }),
+                    Some(retryable),
+                )
+            }
+        }
     }
 }
 

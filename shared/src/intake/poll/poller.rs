@@ -6,7 +6,7 @@ use super::items;
 use crate::core::metrics::{Metric, seconds_between};
 use crate::core::poll::{PollKind, PollSource, Position};
 use crate::error::{Error, Result};
-use crate::intake::admit::{Intake, Outcome};
+use crate::intake::admit::{ADMIT_CONCURRENCY, Intake, Outcome};
 use crate::intake::formats::mapping::SourceMappings;
 use crate::intake::formats::{Draft, Entry, ParseContext, finish};
 use crate::ports::{AlertFeed, Checkpoints, Claim, Clock};
@@ -16,9 +16,6 @@ use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Alerts of one page admitted at once (each admission is five sequential AWS calls).
-const ADMIT_CONCURRENCY: usize = 8;
 
 /// One configured source and the adapter that reads it.
 pub struct Feed {
