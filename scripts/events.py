@@ -185,6 +185,7 @@ def conversation_events():
         "interaction-team-acknowledge": slack_event(click("team_acknowledge", "UTEAM1", "CSECURITY")),
         "interaction-submit": slack_event(submit),
         "writeback-stream": writeback_stream(),
+        "writeback-redrive": {"command": "redrive", "operator": "security-oncall"},
         "scheduler-tick": {"source": "aws.scheduler", "detail-type": "Scheduled Event", "time": "2026-11-28T08:00:00Z",
                            "resources": ["arn:aws:scheduler:us-east-1:123456789012:schedule/default/securitybot-EveryMinute"], "detail": {}},
         "interaction-home-opened": slack_json_event({"token": "unused", "team_id": "T0001", "api_app_id": "A0001", "type": "event_callback",

@@ -208,3 +208,35 @@ async fn the_rollup_and_the_poller_are_allowed_what_they_do() {
         .unwrap();
     assert_enough(&stack, "PollerFunction", &poller);
 }
+
+#[tokio::test]
+async fn the_writeback_and_its_redrive_are_allowed_what_they_do() {
+    let mut stack = Stack::new("iam-writeback").await;
+    let slack = SlackStandIn::start(&[("alice@example.com", "UALICE")]).await;
+    let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    stack.deliver_ok(&stack.notifier(&slack.url())).await;
+    let asked = stack.image(&id).await;
+    let f = stack.interaction(&slack.url());
+    stack
+        .slack_post(&f, &click("answer_no", &id, "UALICE", "DUALICE"))
+        .await;
+    let escalated = stack.image(&id).await;
+
+    let proxy = FaultProxy::start(&endpoint()).await;
+    stack.through(&proxy.url);
+    // A SIEM that is not there: the send fails, the failure is kept, the redrive reads it.
+    let writeback = stack.writeback("webhook", "http://127.0.0.1:9/nothing-listens");
+    let batch = stream_event(&[("300", Some(&asked), &escalated)]);
+    let response = writeback::handle(&writeback, batch).await.unwrap();
+    assert_eq!(response.batch_item_failures.len(), 1);
+    let report = writeback::handle_invocation(
+        &writeback,
+        json!({"command": "redrive", "operator": "o"}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report["still_failing"], 1, "{report}");
+    assert_enough(&stack, "WritebackFunction", &proxy);
+}

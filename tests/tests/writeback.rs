@@ -233,3 +233,70 @@ fn the_stream_filter_lists_exactly_the_reported_statuses() {
     let enabled = format!("{:?}", event["Enabled"]);
     assert!(enabled.contains("WritesBack"), "{enabled}");
 }
+
+/// The stream gives up after its retries and its dead-letter queue holds only positions, which
+/// expire with the stream: the failed event itself is kept, and an operator's redrive (through
+/// the real handler, as `events/writeback-redrive.json` invokes it) sends it once.
+#[tokio::test]
+async fn a_write_back_that_failed_for_good_is_kept_and_redriven_by_an_operator() {
+    let stack = Stack::new("redrive").await;
+    let slack = SlackStandIn::start(&[("alice@example.com", ALICE)]).await;
+    let splunk = hec().await;
+    let writeback = stack.writeback(
+        "splunk_hec",
+        &format!("{}/services/collector/event", splunk.uri()),
+    );
+    let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    stack.deliver(&stack.notifier(&slack.url())).await;
+    let asked = stack.image(&id).await;
+    stack
+        .slack_post(
+            &stack.interaction(&slack.url()),
+            &click("answer_no", &id, ALICE, "DUALICE"),
+        )
+        .await;
+    let escalated = stack.image(&id).await;
+
+    // Splunk refuses every try the stream makes.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("down"))
+        .up_to_n_times(3)
+        .with_priority(1)
+        .mount(&splunk)
+        .await;
+    for _ in 0..3 {
+        let batch = stream_event(&[("300", Some(&asked), &escalated)]);
+        let response = writeback::handle(&writeback, batch).await.unwrap();
+        assert_eq!(response.batch_item_failures.len(), 1);
+    }
+    assert!(sent(&splunk).await.iter().all(|e| e.get("event").is_some()));
+
+    let redrive = serde_json::json!({"command": "redrive", "operator": "dana"});
+    let report = writeback::handle_invocation(&writeback, redrive.clone(), None)
+        .await
+        .unwrap();
+    assert_eq!(report["sent"], 1, "{report}");
+    let delivered: Vec<Value> = sent(&splunk)
+        .await
+        .into_iter()
+        .filter(|e| e["event"]["status"] == "escalated")
+        .collect();
+    assert_eq!(delivered.len(), 4, "three refused, then the redriven one");
+    assert_eq!(delivered[3]["event"]["alert_id"], id.as_str());
+    // Nothing left: a second redrive sends nothing.
+    let again = writeback::handle_invocation(&writeback, redrive, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again["sent"].as_u64(), again["already_sent"].as_u64()),
+        (Some(0), Some(0))
+    );
+    // A command without an operator is refused, naming it.
+    let refused =
+        writeback::handle_invocation(&writeback, serde_json::json!({"command": "redrive"}), None)
+            .await
+            .unwrap_err()
+            .to_string();
+    assert!(refused.contains("operator"), "{refused}");
+}

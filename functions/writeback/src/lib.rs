@@ -11,6 +11,7 @@ use securitybot::config::{WritebackSettings, WritebackSink};
 use securitybot::ports::{Clock, Metrics, SiemSink};
 use securitybot::wiring::{Adapters, stop_before};
 use securitybot::writeback::{StreamChange, Writeback};
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +35,7 @@ pub fn wire(
     };
     Writeback {
         sink,
+        failures: adapters.failed_writebacks(),
         alerts: adapters.alerts,
         clock,
         metrics: adapters.metrics,
@@ -42,6 +44,21 @@ pub fn wire(
 
 /// Stop starting sends this long before the invocation's deadline (a send may take 10 s).
 pub const SAFETY_MARGIN: Duration = Duration::from_secs(12);
+
+/// Whatever invokes the function: the stream's batches, or an operator's `redrive`.
+pub async fn handle_invocation(
+    writeback: &Writeback,
+    event: Value,
+    deadline_ms: Option<u64>,
+) -> Result<Value, lambda_runtime::Error> {
+    if event.get("command").is_some() {
+        return Ok(writeback.command(event).await?);
+    }
+    let batch: Event = serde_json::from_value(event)?;
+    Ok(serde_json::to_value(
+        handle_until(writeback, batch, deadline_ms).await?,
+    )?)
+}
 
 pub async fn handle(
     writeback: &Writeback,

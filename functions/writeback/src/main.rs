@@ -16,8 +16,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Arc::new(SystemClock),
         securitybot::wiring::emf_metrics(&settings.resources),
     );
-    run(service_fn(|event: LambdaEvent<_>| {
-        writeback::handle_until(&writeback, event.payload, Some(event.context.deadline))
+    run(service_fn(|event: LambdaEvent<serde_json::Value>| {
+        writeback::handle_invocation(&writeback, event.payload, Some(event.context.deadline))
     }))
     .await
 }

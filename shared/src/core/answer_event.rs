@@ -4,10 +4,10 @@
 use super::alert::AlertId;
 use super::state::Status;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What the SIEM receives about one change of an alert.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnswerEvent {
     /// Stable per alert and status: the SIEM can dedupe on it.
     pub event_id: String,

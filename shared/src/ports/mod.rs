@@ -424,6 +424,18 @@ pub trait Checkpoints: Send + Sync {
     async fn release(&self, name: &str) -> Result<()>;
 }
 
+/// Write-backs that failed, kept with their content, so an operator can send them again after
+/// the stream (24 hours) and its dead-letter positions have expired.
+#[async_trait]
+pub trait FailedWritebacks: Send + Sync {
+    /// Keeps (or refreshes) a failed event until `until`, with the error in words.
+    async fn keep(&self, event: &AnswerEvent, error: &str, until: DateTime<Utc>) -> Result<()>;
+    /// Every failed event not yet resolved.
+    async fn pending(&self) -> Result<Vec<AnswerEvent>>;
+    /// Takes it off the pending list, with a note for operators.
+    async fn resolved(&self, event_id: &str, note: &str) -> Result<()>;
+}
+
 #[async_trait]
 pub trait WorkQueue: Send + Sync {
     async fn send(&self, item: &WorkItem) -> Result<()>;

@@ -13,8 +13,8 @@ use crate::config::{BotConfig, Resources};
 use crate::core::secrets::SecretPurpose;
 use crate::intake::admit::Intake;
 use crate::ports::{
-    AlertStore, Checkpoints, Clock, Directory, Metrics, PushFactor, SecondFactor, SecretStore,
-    SnoozeStore, WorkQueue,
+    AlertStore, Checkpoints, Clock, Directory, FailedWritebacks, Metrics, PushFactor, SecondFactor,
+    SecretStore, SnoozeStore, WorkQueue,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -147,6 +147,14 @@ impl Adapters {
             duo_api_url.map(str::to_string),
             self.secrets.second_factor.clone(),
         )))
+    }
+
+    /// Failed write-backs, kept in the checkpoints table for a redrive.
+    pub fn failed_writebacks(&self) -> Arc<dyn FailedWritebacks> {
+        Arc::new(DynamoCheckpoints::new(
+            self.dynamodb.clone(),
+            &self.checkpoints_table,
+        ))
     }
 
     pub fn checkpoints(&self) -> Arc<dyn Checkpoints> {

@@ -12,7 +12,7 @@ use crate::core::metrics::Metric;
 use crate::core::work::ClaimKind;
 use crate::error::Result;
 use crate::ports::steps::send_once;
-use crate::ports::{AlertStore, Clock, Metrics, SiemSink};
+use crate::ports::{AlertStore, Clock, FailedWritebacks, Metrics, SiemSink};
 use std::sync::Arc;
 
 pub struct Writeback {
@@ -20,6 +20,20 @@ pub struct Writeback {
     pub alerts: Arc<dyn AlertStore>,
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<dyn Metrics>,
+    /// Failures kept with their content, for [`Writeback::redrive`].
+    pub failures: Arc<dyn FailedWritebacks>,
+}
+
+/// How long a failed write-back is kept for a redrive (the stream keeps 24 hours).
+pub const KEEP_FAILURES: chrono::Duration = chrono::Duration::days(14);
+
+/// What a redrive did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Redriven {
+    pub sent: usize,
+    /// Sent meanwhile (the stream's own retries succeeded): taken off the list, not sent twice.
+    pub already_sent: usize,
+    pub still_failing: usize,
 }
 
 /// One record of the alerts table's stream, as write-back needs it: its position (to report
@@ -78,6 +92,14 @@ impl Writeback {
                 outcome: if sent.is_ok() { "ok" } else { "failed" },
             });
         }
+        if let Err(error) = &sent {
+            // Kept with its content: the stream's retries and dead-letter positions expire
+            // with the stream, this does not. Best effort: the stream still retries.
+            let until = self.clock.now() + KEEP_FAILURES;
+            if let Err(e) = self.failures.keep(event, &error.to_string(), until).await {
+                tracing::error!(alert_id = %event.alert_id, error = %e, "could not keep the failed write-back for a redrive");
+            }
+        }
         let sent = sent?;
         if sent.is_none() {
             tracing::info!(alert_id = %event.alert_id, status = %event.status, "already written back");
@@ -85,6 +107,64 @@ impl Writeback {
         }
         tracing::info!(alert_id = %event.alert_id, status = %event.status, "written back to the SIEM");
         Ok(true)
+    }
+}
+
+/// An operator's command to the writeback function, invoked by hand
+/// (events/writeback-redrive.json).
+#[derive(Debug, serde::Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+enum Command {
+    /// Sends every kept failed write-back again.
+    Redrive { operator: String },
+}
+
+impl Writeback {
+    /// Runs an operator's command; a bad one is refused naming the problem.
+    pub async fn command(&self, event: serde_json::Value) -> Result<serde_json::Value> {
+        let Command::Redrive { operator } = serde_json::from_value(event).map_err(|e| {
+            crate::error::Error::Invalid(format!("{e}; commands: redrive (with operator)"))
+        })?;
+        if operator.trim().is_empty() {
+            return Err(crate::error::Error::Invalid(
+                "operator must name who is acting".into(),
+            ));
+        }
+        let report = self.redrive(&format!("operator:{operator}")).await?;
+        Ok(serde_json::to_value(report).expect("a report serialises"))
+    }
+
+    /// Sends every kept failure again (an operator's `redrive`). Each is sent at most once
+    /// overall (the same claim and sent mark as the stream's sends).
+    pub async fn redrive(&self, by: &str) -> Result<Redriven> {
+        if self.sink.is_none() {
+            return Err(crate::error::Error::Invalid(
+                "write-back is off (WritebackSink): nothing to redrive to".into(),
+            ));
+        }
+        let mut report = Redriven::default();
+        for event in self.failures.pending().await? {
+            match self.deliver(&event).await {
+                Ok(true) => {
+                    report.sent += 1;
+                    self.failures
+                        .resolved(&event.event_id, &format!("redriven by {by}"))
+                        .await?;
+                }
+                Ok(false) => {
+                    report.already_sent += 1;
+                    self.failures
+                        .resolved(&event.event_id, "already sent")
+                        .await?;
+                }
+                Err(e) => {
+                    report.still_failing += 1;
+                    tracing::warn!(alert_id = %event.alert_id, error = %e, "redrive: still failing");
+                }
+            }
+        }
+        tracing::warn!(by, ?report, "write-backs redriven");
+        Ok(report)
     }
 }
 

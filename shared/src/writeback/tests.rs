@@ -1,7 +1,7 @@
 //! Write-back on the twins: once per status, retried after a failure, in order.
 
 use super::*;
-use crate::adapters::memory::{FixedClock, MemoryAlerts, MemorySiem};
+use crate::adapters::memory::{FixedClock, MemoryAlerts, MemoryFailedWritebacks, MemorySiem};
 use crate::core::alert::AlertId;
 use crate::core::state::Status;
 use crate::error::Error;
@@ -32,6 +32,7 @@ fn writeback() -> (Writeback, Arc<MemorySiem>, Arc<MemoryAlerts>) {
         alerts: alerts.clone(),
         clock: Arc::new(FixedClock::at(Utc::now())),
         metrics: Arc::new(crate::adapters::emf::EmfMetrics::capturing("test")),
+        failures: Arc::new(MemoryFailedWritebacks::default()),
     };
     (writeback, siem, alerts)
 }
@@ -53,6 +54,39 @@ async fn each_status_is_written_back_once() {
     );
     let sent: Vec<Status> = siem.0.lock().unwrap().iter().map(|e| e.status).collect();
     assert_eq!(sent, vec![Status::Escalated, Status::Acknowledged]);
+}
+
+#[tokio::test]
+async fn a_failure_is_kept_with_its_content_and_a_redrive_sends_it_once() {
+    let (writeback, siem, _) = writeback();
+    siem.1.store(true, Ordering::SeqCst);
+    let confirmed = event("al_1", Status::Confirmed);
+    let escalated = event("al_2", Status::Escalated);
+    writeback.deliver(&confirmed).await.unwrap_err();
+    writeback.deliver(&escalated).await.unwrap_err();
+    assert_eq!(
+        writeback.failures.pending().await.unwrap(),
+        [confirmed.clone(), escalated.clone()]
+    );
+    // Still failing: kept.
+    let report = writeback.redrive("operator:dana").await.unwrap();
+    assert_eq!(report.still_failing, 2);
+    assert_eq!(writeback.failures.pending().await.unwrap().len(), 2);
+    // The stream's own retry got one through meanwhile; the redrive sends only the other.
+    siem.1.store(false, Ordering::SeqCst);
+    assert!(writeback.deliver(&escalated).await.unwrap());
+    let report = writeback.redrive("operator:dana").await.unwrap();
+    assert_eq!(
+        (report.sent, report.already_sent, report.still_failing),
+        (1, 1, 0)
+    );
+    let sent: Vec<Status> = siem.0.lock().unwrap().iter().map(|e| e.status).collect();
+    assert_eq!(sent, [Status::Escalated, Status::Confirmed], "each once");
+    assert!(writeback.failures.pending().await.unwrap().is_empty());
+    assert_eq!(
+        writeback.redrive("operator:dana").await.unwrap(),
+        Redriven::default()
+    );
 }
 
 #[tokio::test]

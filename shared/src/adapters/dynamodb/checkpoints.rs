@@ -1,10 +1,11 @@
-//! The checkpoints table: poller positions and once-only markers (a rollup posted), keyed by
-//! `name`. Claims are conditional writes with a lease, so a crashed run frees itself.
+//! The checkpoints table: poller positions, once-only markers (a rollup posted) and failed
+//! write-backs kept for a redrive, keyed by `name`. Claims are conditional writes with a lease, so a crashed run frees itself.
 
 use super::item::iso;
 use crate::adapters::aws_error;
-use crate::error::Result;
-use crate::ports::{Checkpoints, Claim};
+use crate::core::answer_event::AnswerEvent;
+use crate::error::{Error, Result};
+use crate::ports::{Checkpoints, Claim, FailedWritebacks};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -128,6 +129,79 @@ impl Checkpoints for DynamoCheckpoints {
             .table_name(&self.table)
             .key("name", Self::key(name))
             .update_expression("REMOVE claimed_at_epoch")
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        Ok(())
+    }
+}
+
+/// Failed write-backs live in the same small table, as `writeback#<event id>` items holding the
+/// event's JSON; resolved ones keep a `done_at` and expire.
+const FAILED_PREFIX: &str = "writeback#";
+
+#[async_trait]
+impl FailedWritebacks for DynamoCheckpoints {
+    async fn keep(&self, event: &AnswerEvent, error: &str, until: DateTime<Utc>) -> Result<()> {
+        let content = serde_json::to_string(event)
+            .map_err(|e| Error::permanent("writeback", e.to_string()))?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(
+                "name",
+                Self::key(&format!("{FAILED_PREFIX}{}", event.event_id)),
+            )
+            .update_expression(
+                "SET #value = :v, note = :n, updated_at = :t, expires_at_epoch = :x REMOVE done_at",
+            )
+            .expression_attribute_names("#value", "value")
+            .expression_attribute_values(":v", AttributeValue::S(content))
+            .expression_attribute_values(":n", AttributeValue::S(error.to_string()))
+            .expression_attribute_values(":t", AttributeValue::S(iso(Utc::now())))
+            .expression_attribute_values(":x", AttributeValue::N(until.timestamp().to_string()))
+            .send()
+            .await
+            .map_err(|e| aws_error("dynamodb", e))?;
+        Ok(())
+    }
+
+    /// A filtered scan: the table holds a few items per poller, rollup period and failure.
+    async fn pending(&self) -> Result<Vec<AnswerEvent>> {
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(#name, :p) AND attribute_not_exists(done_at)")
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_values(":p", AttributeValue::S(FAILED_PREFIX.into()))
+            .into_paginator()
+            .send();
+        let mut events = Vec::new();
+        while let Some(page) = pages.next().await {
+            for item in page.map_err(|e| aws_error("dynamodb", e))?.items() {
+                let Some(value) = item.get("value").and_then(|v| v.as_s().ok()) else {
+                    continue;
+                };
+                match serde_json::from_str(value) {
+                    Ok(event) => events.push(event),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a kept write-back could not be read; left as it is")
+                    }
+                }
+            }
+        }
+        Ok(events)
+    }
+
+    async fn resolved(&self, event_id: &str, note: &str) -> Result<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("name", Self::key(&format!("{FAILED_PREFIX}{event_id}")))
+            .update_expression("SET done_at = :t, note = :n")
+            .expression_attribute_values(":t", AttributeValue::S(iso(Utc::now())))
+            .expression_attribute_values(":n", AttributeValue::S(note.to_string()))
             .send()
             .await
             .map_err(|e| aws_error("dynamodb", e))?;

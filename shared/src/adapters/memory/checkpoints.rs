@@ -1,7 +1,8 @@
 //! A checkpoints twin: named values and once-only claims with a lease, as the table keeps them.
 
+use crate::core::answer_event::AnswerEvent;
 use crate::error::Result;
-use crate::ports::{Checkpoints, Claim};
+use crate::ports::{Checkpoints, Claim, FailedWritebacks};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -80,6 +81,38 @@ impl Checkpoints for MemoryCheckpoints {
         if matches!(markers.get(name), Some(Marker::Held { .. })) {
             markers.remove(name);
         }
+        Ok(())
+    }
+}
+
+/// Failed write-backs, kept until resolved.
+#[derive(Default)]
+pub struct MemoryFailedWritebacks(pub Mutex<Vec<(AnswerEvent, String)>>);
+
+#[async_trait]
+impl FailedWritebacks for MemoryFailedWritebacks {
+    async fn keep(&self, event: &AnswerEvent, error: &str, _until: DateTime<Utc>) -> Result<()> {
+        let mut kept = self.0.lock().unwrap();
+        kept.retain(|(e, _)| e.event_id != event.event_id);
+        kept.push((event.clone(), error.to_string()));
+        Ok(())
+    }
+
+    async fn pending(&self) -> Result<Vec<AnswerEvent>> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(e, _)| e.clone())
+            .collect())
+    }
+
+    async fn resolved(&self, event_id: &str, _note: &str) -> Result<()> {
+        self.0
+            .lock()
+            .unwrap()
+            .retain(|(e, _)| e.event_id != event_id);
         Ok(())
     }
 }

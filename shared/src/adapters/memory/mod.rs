@@ -8,7 +8,7 @@ mod push;
 mod second_factor;
 
 pub use chat::{ChatCall, Fault, MemoryChat};
-pub use checkpoints::MemoryCheckpoints;
+pub use checkpoints::{MemoryCheckpoints, MemoryFailedWritebacks};
 pub use push::MemoryPush;
 pub use second_factor::{MemorySecondFactor, setup_code};
 
