@@ -1,10 +1,8 @@
 //! Cold start: read and check the configuration, build the clients once, serve commands.
 
 use lambda_runtime::{LambdaEvent, run, service_fn};
-use securitybot::adapters::clock::SystemClock;
 use securitybot::config::{BotConfig, ConversationSettings, EnvReader};
 use serde_json::Value;
-use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -12,20 +10,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = ConversationSettings::from_env(EnvReader::from_process())?;
     let bot = BotConfig::load(settings.config_path.as_deref())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let clock: Arc<dyn securitybot::ports::Clock> = Arc::new(SystemClock);
-    let metrics = securitybot::wiring::emf_metrics(&settings.resources);
     // Built again whenever an operator saves new rules (checked at most once a minute).
-    let live = securitybot::wiring::live::from_store(
-        &aws,
-        &settings.resources,
-        bot,
-        clock.clone(),
-        metrics.clone(),
-        {
-            let (aws, settings) = (aws.clone(), settings.clone());
-            move |bot| admin::wire(&aws, &settings, bot, clock.clone(), metrics.clone())
-        },
-    );
+    let live = securitybot::wiring::live::for_main(&aws, &settings.resources, bot, {
+        let (aws, settings) = (aws.clone(), settings.clone());
+        move |bot, clock, metrics| admin::wire(&aws, &settings, bot, clock, metrics)
+    });
     run(service_fn(|event: LambdaEvent<Value>| {
         let live = &live;
         async move { admin::handle(&*live.current().await, event.payload).await }

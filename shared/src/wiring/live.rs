@@ -128,6 +128,22 @@ pub fn from_store<T>(
     LiveConfig::new(bundled, store, clock, metrics, build)
 }
 
+/// What a function's `main` builds once per cold start: the system clock, metrics on stdout,
+/// and its use case from the rules in force (`wire(config, clock, metrics)`).
+pub fn for_main<T>(
+    aws: &aws_config::SdkConfig,
+    resources: &Resources,
+    bundled: BotConfig,
+    wire: impl Fn(BotConfig, Arc<dyn Clock>, Arc<dyn Metrics>) -> T + Send + Sync + 'static,
+) -> LiveConfig<T> {
+    let clock: Arc<dyn Clock> = Arc::new(crate::adapters::clock::SystemClock);
+    let metrics = super::emf_metrics(resources);
+    let (c, m) = (clock.clone(), metrics.clone());
+    from_store(aws, resources, bundled, clock, metrics, move |config| {
+        wire(config, c.clone(), m.clone())
+    })
+}
+
 /// A document with nothing but comments and blank lines means the bundled file (the template
 /// creates the document that way).
 fn read_document(text: &str, bundled: &BotConfig) -> Result<BotConfig> {
