@@ -10,6 +10,7 @@ use crate::core::work::{Action, Announcement, HANDOFF_RECHECK, Notice, WorkItem}
 use crate::error::Result;
 use crate::ports::steps::hand_off;
 use crate::ports::{AlertStore, Clock, WorkQueue};
+use futures_util::future::try_join_all;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -39,6 +40,17 @@ enum Done {
     Resent,
 }
 
+/// What the sweep looks at, in this order.
+const SWEPT: [Status; 7] = [
+    Status::Asked,
+    Status::Reminded,
+    Status::AwaitingSecondFactor,
+    Status::AwaitingPush,
+    Status::Received,
+    Status::Unroutable,
+    Status::Escalated,
+];
+
 pub struct Deadlines {
     pub alerts: Arc<dyn AlertStore>,
     pub queue: Arc<dyn WorkQueue>,
@@ -58,16 +70,11 @@ impl Deadlines {
         // Order matters only for fairness under the batch limit: people first, then the
         // hand-offs still owed (a lost queue message, dead-lettered, a team post never
         // recorded). Re-sending is safe: the notifier acts only on the current status.
-        for status in [
-            Status::Asked,
-            Status::Reminded,
-            Status::AwaitingSecondFactor,
-            Status::AwaitingPush,
-            Status::Received,
-            Status::Unroutable,
-            Status::Escalated,
-        ] {
-            for id in self.alerts.due(status, now, self.batch).await? {
+        // The seven look-ups are independent index queries: made at once.
+        let due =
+            try_join_all(SWEPT.map(|status| self.alerts.due(status, now, self.batch))).await?;
+        for (status, ids) in SWEPT.into_iter().zip(due) {
+            for id in ids {
                 match self.step(status, &id).await {
                     Ok(Done::Nothing) => {}
                     Ok(Done::Reminded) => sweep.reminded += 1,

@@ -150,17 +150,22 @@ impl Intake {
         let scope = (settings.snooze_max_minutes > 0)
             .then(|| SnoozeScope::of(alert, &user, &settings.snooze_scope))
             .flatten();
-        let snooze = match scope {
-            Some(scope) => {
-                let now = self.clock.now();
-                self.snoozes
+        // Independent reads, made at once (a snoozed alert does not need the second one, but
+        // waiting for the first to know costs a round trip on every other alert).
+        let now = self.clock.now();
+        let snooze = async {
+            match &scope {
+                Some(scope) => Ok(self
+                    .snoozes
                     .find(&scope.key())
                     .await?
-                    .filter(|s| s.is_active(now) && s.scope == scope)
+                    .filter(|s| s.is_active(now) && &s.scope == scope)),
+                None => Ok(None),
             }
-            None => None,
         };
-        let never_contact = snooze.is_none() && self.directory.is_never_contact(&user).await?;
+        let (snooze, never_contact) =
+            futures_util::future::try_join(snooze, self.directory.is_never_contact(&user)).await?;
+        let never_contact = snooze.is_none() && never_contact;
         Ok(Facts {
             user: Some(user),
             snooze,
