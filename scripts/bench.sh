@@ -8,6 +8,11 @@ scripts/setup.sh
 source scripts/moto.sh
 # The storm (10,000 alerts against Slack's real rate) takes minutes: run it on its own with
 # `scripts/bench.sh --bench storm` (STORM_ALERTS=2000 for a shorter one).
+# The cold-start bench times release binaries: build them (and the hello-world yardstick) first.
+if [[ " $* " == *" cold_start "* ]]; then
+  cargo build --release -p ingest -p poller -p notifier -p interaction -p admin -p scheduler -p rollup \
+    -p writeback -p securitybot-tests --bin hello_lambda
+fi
 if [ $# -gt 0 ]; then
   cargo bench -p securitybot-tests "$@"
 else
