@@ -32,7 +32,7 @@ async fn main() {
         .unwrap_or(17);
     let stack = Stack::new("cold").await;
     let template = Template::load(&template_path()).unwrap();
-    let release = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release");
+    let release = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/cold-start");
     let mut runs: Vec<(String, String, BTreeMap<String, String>)> = vec![(
         "hello".into(),
         release.join("hello_lambda").display().to_string(),
