@@ -3,6 +3,7 @@
 
 use regex::{Regex, RegexSet};
 use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
 pub const MASK: &str = "[REDACTED]";
 
@@ -44,23 +45,45 @@ pub const BUILTIN_PATTERNS: &[&str] = &[
     r"(?s)(?P<secret>-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----.*?(?:-----END [A-Z ]*PRIVATE KEY( BLOCK)?-----|\z))",
 ];
 
+/// Compiled on first use, not at load: most functions never redact (only the ones that admit
+/// alerts do), and compiling the patterns is most of a cold start's configuration time.
+/// Operators' own patterns are checked at load, so a bad one still stops the cold start.
 #[derive(Debug, Clone)]
 pub struct Redactor {
+    sources: Arc<Vec<String>>,
+    compiled: Arc<OnceLock<Compiled>>,
+}
+
+#[derive(Debug)]
+struct Compiled {
     any: RegexSet,
     patterns: Vec<Regex>,
 }
 
 impl Redactor {
-    /// Builds from the built-in patterns plus the operator's own. A bad pattern is a
-    /// configuration error naming the pattern's position, never a silent skip.
+    /// The built-in patterns plus the operator's own. A bad pattern is a configuration error
+    /// naming the pattern's position, never a silent skip.
     pub fn new(extra_patterns: &[String]) -> Result<Self, String> {
-        let all: Vec<String> = BUILTIN_PATTERNS
+        let sources: Vec<String> = BUILTIN_PATTERNS
             .iter()
             .map(|p| p.to_string())
             .chain(extra_patterns.iter().cloned())
             .collect();
-        let mut patterns = Vec::with_capacity(all.len());
-        for (i, source) in all.iter().enumerate() {
+        let redactor = Redactor {
+            sources: Arc::new(sources),
+            compiled: Arc::default(),
+        };
+        if !extra_patterns.is_empty() {
+            // Someone else's regexes: compiled now, so a bad one is refused at load.
+            let compiled = redactor.compile()?;
+            let _ = redactor.compiled.set(compiled);
+        }
+        Ok(redactor)
+    }
+
+    fn compile(&self) -> Result<Compiled, String> {
+        let mut patterns = Vec::with_capacity(self.sources.len());
+        for (i, source) in self.sources.iter().enumerate() {
             let regex = Regex::new(source).map_err(|e| {
                 let which = i.checked_sub(BUILTIN_PATTERNS.len()).map_or_else(
                     || format!("built-in pattern {i}"),
@@ -70,18 +93,27 @@ impl Redactor {
             })?;
             patterns.push(regex);
         }
-        let any = RegexSet::new(&all).map_err(|e| format!("redaction patterns: {e}"))?;
-        Ok(Redactor { any, patterns })
+        let any =
+            RegexSet::new(self.sources.iter()).map_err(|e| format!("redaction patterns: {e}"))?;
+        Ok(Compiled { any, patterns })
+    }
+
+    fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| {
+            self.compile()
+                .expect("the built-in patterns compile (tested); extra ones were compiled at load")
+        })
     }
 
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let hits = self.any.matches(text);
+        let compiled = self.compiled();
+        let hits = compiled.any.matches(text);
         if !hits.matched_any() {
             return Cow::Borrowed(text);
         }
         let mut out = text.to_string();
         for i in hits.iter() {
-            let regex = &self.patterns[i];
+            let regex = &compiled.patterns[i];
             out = regex
                 .replace_all(&out, |caps: &regex::Captures<'_>| {
                     let whole = caps.get(0).expect("group 0 always matches");
