@@ -36,16 +36,9 @@ async fn sent(server: &MockServer) -> Vec<Value> {
         .collect()
 }
 
-#[tokio::test]
-async fn each_answer_reaches_splunk_once_and_failures_retry() {
-    let stack = Stack::new("writeback").await;
-    let slack = SlackStandIn::start(&[("alice@example.com", ALICE)]).await;
-    let splunk = hec().await;
-    let writeback = stack.writeback(
-        "splunk_hec",
-        &format!("{}/services/collector/event", splunk.uri()),
-    );
-
+/// The sample alert taken in, asked and answered No: its id and its stream images after each
+/// step (received, asked, escalated).
+async fn answered_no(stack: &Stack, slack: &SlackStandIn) -> (String, [Value; 3]) {
     let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
     let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
     let received = stack.image(&id).await;
@@ -58,6 +51,20 @@ async fn each_answer_reaches_splunk_once_and_failures_retry() {
         )
         .await;
     let escalated = stack.image(&id).await;
+    (id, [received, asked, escalated])
+}
+
+#[tokio::test]
+async fn each_answer_reaches_splunk_once_and_failures_retry() {
+    let stack = Stack::new("writeback").await;
+    let slack = SlackStandIn::start(&[("alice@example.com", ALICE)]).await;
+    let splunk = hec().await;
+    let writeback = stack.writeback(
+        "splunk_hec",
+        &format!("{}/services/collector/event", splunk.uri()),
+    );
+
+    let (id, [received, asked, escalated]) = answered_no(&stack, &slack).await;
 
     let batch = || {
         stream_event(&[
@@ -246,17 +253,7 @@ async fn a_write_back_that_failed_for_good_is_kept_and_redriven_by_an_operator()
         "splunk_hec",
         &format!("{}/services/collector/event", splunk.uri()),
     );
-    let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
-    let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
-    stack.deliver(&stack.notifier(&slack.url())).await;
-    let asked = stack.image(&id).await;
-    stack
-        .slack_post(
-            &stack.interaction(&slack.url()),
-            &click("answer_no", &id, ALICE, "DUALICE"),
-        )
-        .await;
-    let escalated = stack.image(&id).await;
+    let (id, [_, asked, escalated]) = answered_no(&stack, &slack).await;
 
     // Splunk refuses every try the stream makes.
     Mock::given(method("POST"))

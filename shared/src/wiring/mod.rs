@@ -65,16 +65,6 @@ impl SecretParts {
             siem: store(SecretPurpose::Siem),
         }
     }
-
-    /// The same store for every purpose (tests, and handlers run without AWS).
-    pub fn one(store: Arc<dyn SecretStore>) -> Self {
-        SecretParts {
-            webhook: store.clone(),
-            slack: store.clone(),
-            second_factor: store.clone(),
-            siem: store,
-        }
-    }
 }
 
 impl Adapters {
