@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod block_kit;
 pub mod duo;
 pub mod faults;
 pub mod siem;

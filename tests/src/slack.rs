@@ -1,6 +1,8 @@
 //! A local stand-in for the Slack Web API, answering like Slack does: HTTP 200 with
 //! `{"ok": false, "error": ...}` for errors, 429 with Retry-After when told to. It records every
 //! call so tests can check the method, channel, buttons and that no secret was ever sent.
+//! Every message and view is held to Block Kit ([`crate::block_kit`]) and refused as Slack
+//! refuses a bad one; a test whose code sent one fails when its stand-in is dropped.
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -15,6 +17,7 @@ pub const BOT_TOKEN: &str = "xoxb-test-token-0123456789";
 pub struct SlackStandIn {
     pub server: MockServer,
     posted: Arc<Mutex<Vec<Value>>>,
+    not_block_kit: Arc<Mutex<Vec<String>>>,
 }
 
 struct Api {
@@ -25,6 +28,8 @@ struct Api {
     paced: Option<Arc<Mutex<HashMap<String, Instant>>>>,
     /// Messages accepted (not rate-limited), for counting duplicates.
     posted: Arc<Mutex<Vec<Value>>>,
+    /// What Slack would have refused as invalid Block Kit: method and problems.
+    not_block_kit: Arc<Mutex<Vec<String>>>,
 }
 
 /// One recorded Web API call: the method and its arguments (JSON or form, as JSON).
@@ -70,6 +75,21 @@ impl Respond for Api {
         if !authorized {
             return ResponseTemplate::new(200)
                 .set_body_json(json!({"ok": false, "error": "invalid_auth"}));
+        }
+        let problems = crate::block_kit::check_call(&method, &args);
+        if !problems.is_empty() {
+            let error = if method.starts_with("views.") {
+                "invalid_arguments"
+            } else {
+                "invalid_blocks"
+            };
+            self.not_block_kit
+                .lock()
+                .unwrap()
+                .push(format!("{method}: {problems:?}"));
+            return ResponseTemplate::new(200).set_body_json(
+                json!({"ok": false, "error": error, "response_metadata": {"messages": problems}}),
+            );
         }
         let ok = |extra: Value| {
             let mut body = json!({"ok": true});
@@ -160,6 +180,7 @@ impl SlackStandIn {
     async fn start_with(people: &[(&str, &str)], paced: bool) -> Self {
         let server = MockServer::start().await;
         let posted = Arc::new(Mutex::new(Vec::new()));
+        let not_block_kit = Arc::new(Mutex::new(Vec::new()));
         let team = [
             ("tess@example.com", crate::TEAM_MEMBER),
             ("tom@example.com", "UTEAM2"),
@@ -174,13 +195,23 @@ impl SlackStandIn {
             calls: Mutex::new(Vec::new()),
             paced: paced.then(Arc::default),
             posted: posted.clone(),
+            not_block_kit: not_block_kit.clone(),
         };
         Mock::given(method("POST"))
             .respond_with(api)
             .with_priority(10)
             .mount(&server)
             .await;
-        SlackStandIn { server, posted }
+        SlackStandIn {
+            server,
+            posted,
+            not_block_kit,
+        }
+    }
+
+    /// Every payload refused as invalid Block Kit so far (method and problems).
+    pub fn not_block_kit(&self) -> Vec<String> {
+        self.not_block_kit.lock().unwrap().clone()
     }
 
     /// Every message Slack accepted (rate-limited ones excluded), as posted.
@@ -285,6 +316,16 @@ impl SlackStandIn {
             .map(|r| String::from_utf8_lossy(&r.body).to_string())
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+/// A test whose code sent Slack something it would refuse fails here, whatever it asserted.
+impl Drop for SlackStandIn {
+    fn drop(&mut self) {
+        let refused = self.not_block_kit();
+        if !refused.is_empty() && !std::thread::panicking() {
+            panic!("Slack would refuse these payloads as invalid Block Kit: {refused:#?}");
+        }
     }
 }
 

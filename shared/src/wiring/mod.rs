@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub mod live;
+pub mod logging;
 
 /// A refused credential re-reads the secret at most this often (rotation without redeploy,
 /// without letting bad requests hammer Secrets Manager).
