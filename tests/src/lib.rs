@@ -24,6 +24,7 @@ pub mod duo;
 pub mod faults;
 pub mod siem;
 pub mod slack;
+pub mod write_units;
 
 pub const LOCAL_KEY: &str = "local-webhook-key-change-me-32-bytes-min";
 /// The same as scripts/events.py's, so the samples in events/ verify.
