@@ -353,42 +353,6 @@ pub fn value_size(value: &Value) -> usize {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn item(v: Value) -> HashMap<String, Value> {
-        serde_json::from_value(v).unwrap()
-    }
-
-    #[test]
-    fn items_are_sized_and_priced_by_the_started_kilobyte() {
-        let small = item(json!({ "alert_id": {"S": "al_1"}, "n": {"N": "1234"} }));
-        assert_eq!(size_of(&small, None), "alert_id".len() + 4 + 1 + 3);
-        let big = item(json!({ "raw": {"S": "x".repeat(2100)} }));
-        assert_eq!(kb(size_of(&big, None)), 3.0);
-        let nested = item(json!({ "m": {"M": {"k": {"S": "vv"}}}, "l": {"L": [{"BOOL": true}]} }));
-        assert_eq!(
-            size_of(&nested, None),
-            1 + (3 + 1 + 2 + 1) + 1 + (3 + 1 + 1)
-        );
-    }
-
-    #[test]
-    fn an_update_touches_the_names_its_expression_writes() {
-        let write = json!({
-            "UpdateExpression": "SET #s = :s, due_at_epoch = :d, history = list_append(history, :h) REMOVE #q",
-            "ExpressionAttributeNames": { "#s": "status", "#q": "queued_at" },
-        });
-        let names = touched(&write).unwrap();
-        let expected: BTreeSet<String> = ["status", "due_at_epoch", "history", "queued_at"]
-            .map(String::from)
-            .into();
-        assert_eq!(names, expected);
-        assert_eq!(touched(&json!({ "Item": {} })), None);
-    }
-}
-
 /// The alert every step is about: the canonical sample, on `host`, with the SIEM's id `id`.
 fn alert_on(host: &str, id: &str) -> Value {
     let mut alert: Value = serde_json::from_str(
@@ -505,4 +469,40 @@ pub async fn alert_lives() -> Vec<(String, Units)> {
         "the enrollment and the No"
     );
     steps.steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(v: Value) -> HashMap<String, Value> {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn items_are_sized_and_priced_by_the_started_kilobyte() {
+        let small = item(json!({ "alert_id": {"S": "al_1"}, "n": {"N": "1234"} }));
+        assert_eq!(size_of(&small, None), "alert_id".len() + 4 + 1 + 3);
+        let big = item(json!({ "raw": {"S": "x".repeat(2100)} }));
+        assert_eq!(kb(size_of(&big, None)), 3.0);
+        let nested = item(json!({ "m": {"M": {"k": {"S": "vv"}}}, "l": {"L": [{"BOOL": true}]} }));
+        assert_eq!(
+            size_of(&nested, None),
+            1 + (3 + 1 + 2 + 1) + 1 + (3 + 1 + 1)
+        );
+    }
+
+    #[test]
+    fn an_update_touches_the_names_its_expression_writes() {
+        let write = json!({
+            "UpdateExpression": "SET #s = :s, due_at_epoch = :d, history = list_append(history, :h) REMOVE #q",
+            "ExpressionAttributeNames": { "#s": "status", "#q": "queued_at" },
+        });
+        let names = touched(&write).unwrap();
+        let expected: BTreeSet<String> = ["status", "due_at_epoch", "history", "queued_at"]
+            .map(String::from)
+            .into();
+        assert_eq!(names, expected);
+        assert_eq!(touched(&json!({ "Item": {} })), None);
+    }
 }
