@@ -8,16 +8,17 @@ async fn main() {
     let steps = securitybot_tests::write_units::alert_lives().await;
     println!("DynamoDB write units per step (on-demand pricing; index units included):");
     println!(
-        "  {:<34} {:>8} {:>7} {:>7} {:>7}",
-        "step", "requests", "table", "indexes", "total"
+        "  {:<34} {:>8} {:>7} {:>7} {:>7} {:>7}",
+        "step", "requests", "table", "indexes", "total", "~reads"
     );
     for (step, units) in &steps {
         println!(
-            "  {step:<34} {:>8} {:>7} {:>7} {:>7}",
+            "  {step:<34} {:>8} {:>7} {:>7} {:>7} {:>7}",
             units.requests,
             units.total() - units.indexes(),
             units.indexes(),
-            units.total()
+            units.total(),
+            units.read_units
         );
         for (target, n) in &units.by_target {
             println!("      {target:<40} {n:>5}");

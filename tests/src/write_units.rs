@@ -41,6 +41,11 @@ pub struct Units {
     pub by_target: BTreeMap<String, f64>,
     pub by_operation: BTreeMap<String, f64>,
     pub requests: usize,
+    /// Each write, described (operation, table, what it set), with its units.
+    pub writes: Vec<(String, f64)>,
+    /// Read units, roughly: a strongly consistent read of one item is 1, an eventually
+    /// consistent one (every index query) 0.5; items and pages here are far under 4 KB.
+    pub read_units: f64,
 }
 
 impl Units {
@@ -152,6 +157,21 @@ impl Meter {
                             })
                     })
                     .collect(),
+                "GetItem" | "Query" | "Scan" => {
+                    let consistent = body["ConsistentRead"] == true;
+                    units.read_units += if consistent { 1.0 } else { 0.5 };
+                    continue;
+                }
+                "BatchGetItem" => {
+                    let keys = body["RequestItems"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(_, r)| r["Keys"].as_array().map_or(0, Vec::len))
+                        .sum::<usize>();
+                    units.read_units += keys as f64;
+                    continue;
+                }
                 _ => continue,
             };
             units.requests += 1;
@@ -178,6 +198,9 @@ impl Meter {
         let kind = write["_kind"].as_str().unwrap_or_default();
         if kind == "DeleteItem" || kind == "ConditionCheck" {
             units.add(short(&table_name), operation, factor);
+            units
+                .writes
+                .push((format!("{kind} {}", short(&table_name)), factor));
             return;
         }
         let item: HashMap<String, Value> = if kind == "PutItem" {
@@ -185,12 +208,20 @@ impl Meter {
         } else {
             current(dynamodb, &table_name, &write["Key"]).await
         };
+        let before = units.total();
         units.add(
             short(&table_name),
             operation,
             factor * kb(size_of(&item, None)),
         );
         let touched = touched(write);
+        let what = format!(
+            "{kind} {} {}",
+            short(&table_name),
+            touched
+                .as_ref()
+                .map_or("(whole item)".to_string(), |t| format!("{t:?}"))
+        );
         for index in &table.indexes {
             if !index.keys.iter().all(|k| item.contains_key(k)) {
                 continue;
@@ -221,6 +252,7 @@ impl Meter {
                 if key_moved { 2.0 * entry } else { entry },
             );
         }
+        units.writes.push((what, units.total() - before));
     }
 }
 

@@ -20,12 +20,16 @@ async fn each_step_of_an_alert_stays_within_its_write_budget() {
     let steps = securitybot_tests::write_units::alert_lives().await;
     for (step, units) in &steps {
         println!(
-            "{step:<34} requests {:>2}  units {:>5} (indexes {:>4})  {:?}",
+            "{step:<34} requests {:>2}  units {:>5} (indexes {:>4}) reads ~{:>4}  {:?}",
             units.requests,
             units.total(),
             units.indexes(),
+            units.read_units,
             units.by_target
         );
+        for (write, n) in &units.writes {
+            println!("      {n:>4}  {write}");
+        }
     }
     for (step, budget) in BUDGETS {
         let units = &steps
