@@ -17,17 +17,15 @@ if [[ " $* " == *" cold_start "* ]]; then
   # Cargo names each executable in its messages, fresh or not: copy from there. A bench build
   # can remove them from target/release while cargo still counts them fresh: relink then.
   for b in "${bins[@]}"; do [ -x "target/release/$b" ] || touch "functions/$b/src/main.rs"; done
-  [ -x target/release/hello_lambda ] || touch tests/src/bin/hello_lambda.rs
-  # (Two builds: `--bin` would narrow the first one to that binary alone.)
-  { cargo build --release "${args[@]}" --message-format=json-render-diagnostics
-    cargo build --release -p securitybot-tests --bin hello_lambda --message-format=json-render-diagnostics; } \
+  [ -x target/release/hello-lambda ] || touch tests/hello-lambda/src/main.rs
+  cargo build --release "${args[@]}" -p hello-lambda --message-format=json-render-diagnostics \
     | .venv/bin/python -c '
 import json, shutil, sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m.get("executable"):
         shutil.copy(m["executable"], "target/cold-start/" + m["target"]["name"])'
-  for b in "${bins[@]}" hello_lambda; do [ -x "target/cold-start/$b" ] || { echo "no $b binary" >&2; exit 1; }; done
+  for b in "${bins[@]}" hello-lambda; do [ -x "target/cold-start/$b" ] || { echo "no $b binary" >&2; exit 1; }; done
 fi
 if [ $# -gt 0 ]; then
   cargo bench -p securitybot-tests "$@"

@@ -35,7 +35,7 @@ async fn main() {
     let release = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/cold-start");
     let mut runs: Vec<(String, String, BTreeMap<String, String>)> = vec![(
         "hello".into(),
-        release.join("hello_lambda").display().to_string(),
+        release.join("hello-lambda").display().to_string(),
         BTreeMap::new(),
     )];
     for (bin, logical) in FUNCTIONS {

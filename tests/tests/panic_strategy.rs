@@ -41,7 +41,7 @@ fn invocation(id: &str, payload: serde_json::Value) -> ResponseTemplate {
         .insert_header("lambda-runtime-deadline-ms", deadline.to_string().as_str())
         .insert_header(
             "lambda-runtime-invoked-function-arn",
-            "arn:aws:lambda:us-east-1:123456789012:function:panicking",
+            "arn:aws:lambda:us-east-1:123456789012:function:hello",
         )
         .set_body_json(payload)
 }
@@ -64,7 +64,7 @@ async fn a_panic_in_a_shipped_handler_ends_the_process_without_reporting_the_inv
     let target = workspace().join("target/panic-check-build");
     let built = Command::new(env!("CARGO"))
         .args(["build", "--quiet", "--locked", "--profile", "panic-check"])
-        .args(["--package", "panicking-lambda"])
+        .args(["--package", "hello-lambda"])
         .env("CARGO_TARGET_DIR", &target)
         .current_dir(workspace())
         .status()
@@ -93,9 +93,9 @@ async fn a_panic_in_a_shipped_handler_ends_the_process_without_reporting_the_inv
         .mount(&api)
         .await;
 
-    let child = Command::new(target.join("panic-check/panicking-lambda"))
+    let child = Command::new(target.join("panic-check/hello-lambda"))
         .env("AWS_LAMBDA_RUNTIME_API", api.address().to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "panicking")
+        .env("AWS_LAMBDA_FUNCTION_NAME", "hello")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "panic")

@@ -76,10 +76,7 @@ pub struct SlackChat {
 impl SlackChat {
     /// `base_url` is `SLACK_API_URL` (default [`DEFAULT_API_URL`]), so tests can use a stand-in.
     pub fn new(base_url: &str, secrets: Arc<dyn SecretStore>) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .expect("an HTTP client with a timeout always builds");
+        let http = crate::adapters::http::client(Duration::from_secs(5));
         let base_url = if base_url.ends_with('/') {
             base_url.to_string()
         } else {

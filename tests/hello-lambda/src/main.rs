@@ -1,4 +1,6 @@
-//! A function whose handler panics when its event says so (`{"panic": true}`), for
+//! The smallest function `lambda_runtime` can run: it echoes its event. The yardstick of the
+//! cold-start bench (`tests/benches/cold_start.rs`, built with the same release profile as ours),
+//! and, when its event says `{"panic": true}`, a handler that panics, for
 //! `tests/tests/panic_strategy.rs`: what a panic in a shipped handler reports to Lambda.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
