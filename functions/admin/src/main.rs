@@ -9,7 +9,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     securitybot::wiring::logging::init();
     let settings = ConversationSettings::from_env(EnvReader::from_process())?;
     let bot = BotConfig::load(settings.config_path.as_deref())?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = securitybot::wiring::aws::config().await;
     // Built again whenever an operator saves new rules (checked at most once a minute).
     let live = securitybot::wiring::live::for_main(&aws, &settings.resources, bot, {
         let (aws, settings) = (aws.clone(), settings.clone());

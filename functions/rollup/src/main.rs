@@ -9,7 +9,7 @@ use serde_json::Value;
 async fn main() -> Result<(), lambda_runtime::Error> {
     securitybot::wiring::logging::init();
     let settings = RollupSettings::from_env(EnvReader::from_process())?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = securitybot::wiring::aws::config().await;
     // Local runs only (see securitybot::adapters::clock); deployed stacks always use the system clock.
     let (travel, clock) = TravelClock::for_main();
     let rollups = rollup::wire(

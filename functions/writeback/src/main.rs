@@ -9,7 +9,7 @@ use std::sync::Arc;
 async fn main() -> Result<(), lambda_runtime::Error> {
     securitybot::wiring::logging::init();
     let settings = WritebackSettings::from_env(EnvReader::from_process())?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = securitybot::wiring::aws::config().await;
     let writeback = writeback::wire(
         &aws,
         &settings,

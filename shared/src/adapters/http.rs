@@ -61,14 +61,14 @@ pub async fn body(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     use std::sync::Arc;
 
     /// A TLS server on loopback with a self-signed certificate for `localhost` (test-only key).
-    fn self_signed_server() -> u16 {
+    pub(crate) fn self_signed_server() -> u16 {
         let cert = CertificateDer::from_pem_slice(include_bytes!("self_signed_cert.pem")).unwrap();
         let key = PrivateKeyDer::from_pem_slice(include_bytes!("self_signed_key.pem")).unwrap();
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());

@@ -19,6 +19,7 @@ use crate::ports::{
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod aws;
 pub mod live;
 pub mod logging;
 
