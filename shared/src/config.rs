@@ -163,6 +163,7 @@ impl IngestSettings {
                     30,
                     3600,
                 ),
+                admit_concurrency: defaults.admit_concurrency,
             },
             retention_days: env.number("ALERT_RETENTION_DAYS", 180, 1, 3650),
             config_path: env.optional("SECURITYBOT_CONFIG"),

@@ -22,6 +22,7 @@ use crate::ports::{
     WorkQueue,
 };
 use chrono::Duration;
+use futures_util::{StreamExt, stream};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -32,6 +33,8 @@ const KEEP_ANNOUNCED: Duration = Duration::days(35);
 /// How long a person's chat id is trusted before looking it up again.
 pub const CHAT_ID_CACHE: Duration = Duration::days(7);
 const ACTOR: &str = "securitybot:notifier";
+/// Alerts of one batch handled at once (a batch is at most 10 messages).
+pub const RECORD_CONCURRENCY: usize = 4;
 
 /// One message of a queue batch: its id (to report a failure), the receipt of this delivery
 /// (to delay its retry) and its body.
@@ -71,50 +74,68 @@ impl Notifier {
         batch: Vec<Received>,
         stop_at: Option<std::time::Instant>,
     ) -> Vec<String> {
-        let mut handed_back = Vec::new();
-        for message in batch {
-            if stop_at.is_some_and(|stop| std::time::Instant::now() >= stop) {
-                // Out of time: another invocation takes it at once (no delay), untried.
-                if let Some(receipt) = &message.receipt
-                    && let Err(e) = self.queue.retry_after(receipt, 0).await
-                {
-                    tracing::warn!(error = %e, "could not hand the item back at once");
+        // Mostly waiting on Slack and DynamoDB, so different alerts go at once, a few at a
+        // time (posts to one channel stay a second apart: the chat adapter books their slots);
+        // the messages about one alert (or one announcement) go in order, one after another.
+        // Handed back in the batch's order of groups.
+        stream::iter(in_groups(batch))
+            .map(|group| async move {
+                let mut handed_back = Vec::new();
+                for message in group {
+                    handed_back.extend(self.handle_received(message, stop_at).await);
                 }
-                handed_back.push(message.id);
-                continue;
-            }
-            let parsed = QueueMessage::from_json(&message.body);
-            let outcome = match &parsed {
-                Ok(m) => self.handle_message(m).await,
-                // It will never parse: fail it so it reaches the dead-letter queue and its alarm.
-                Err(problem) => Err(Error::Invalid(problem.clone())),
-            };
-            let Err(error) = outcome else { continue };
-            if let (Some(seconds), Ok(QueueMessage::Work(item))) =
-                (error.retry_after_secs(), &parsed)
-                && item.deferred < MAX_DEFERRALS
+                handed_back
+            })
+            .buffered(RECORD_CONCURRENCY)
+            .flat_map(stream::iter)
+            .collect()
+            .await
+    }
+
+    /// One message of a batch; its id when it is to be handed back.
+    async fn handle_received(
+        &self,
+        message: Received,
+        stop_at: Option<std::time::Instant>,
+    ) -> Option<String> {
+        if stop_at.is_some_and(|stop| std::time::Instant::now() >= stop) {
+            // Out of time: another invocation takes it at once (no delay), untried.
+            if let Some(receipt) = &message.receipt
+                && let Err(e) = self.queue.retry_after(receipt, 0).await
             {
-                let later = WorkItem {
-                    deferred: item.deferred + 1,
-                    ..item.clone()
-                };
-                match self.queue.send_later(&later, seconds).await {
-                    Ok(()) => {
-                        tracing::info!(message_id = %message.id, seconds, "rate limited: put back for later");
-                        continue;
-                    }
-                    Err(e) => tracing::warn!(error = %e, "could not put the item back for later"),
-                }
+                tracing::warn!(error = %e, "could not hand the item back at once");
             }
-            tracing::error!(message_id = %message.id, error = %error, retryable = error.is_retryable(), "work item failed");
-            if let (Some(seconds), Some(receipt)) = (error.retry_after_secs(), &message.receipt)
-                && let Err(e) = self.queue.retry_after(receipt, seconds).await
-            {
-                tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
-            }
-            handed_back.push(message.id);
+            return Some(message.id);
         }
-        handed_back
+        let parsed = QueueMessage::from_json(&message.body);
+        let outcome = match &parsed {
+            Ok(m) => self.handle_message(m).await,
+            // It will never parse: fail it so it reaches the dead-letter queue and its alarm.
+            Err(problem) => Err(Error::Invalid(problem.clone())),
+        };
+        let Err(error) = outcome else { return None };
+        if let (Some(seconds), Ok(QueueMessage::Work(item))) = (error.retry_after_secs(), &parsed)
+            && item.deferred < MAX_DEFERRALS
+        {
+            let later = WorkItem {
+                deferred: item.deferred + 1,
+                ..item.clone()
+            };
+            match self.queue.send_later(&later, seconds).await {
+                Ok(()) => {
+                    tracing::info!(message_id = %message.id, seconds, "rate limited: put back for later");
+                    return None;
+                }
+                Err(e) => tracing::warn!(error = %e, "could not put the item back for later"),
+            }
+        }
+        tracing::error!(message_id = %message.id, error = %error, retryable = error.is_retryable(), "work item failed");
+        if let (Some(seconds), Some(receipt)) = (error.retry_after_secs(), &message.receipt)
+            && let Err(e) = self.queue.retry_after(receipt, seconds).await
+        {
+            tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
+        }
+        Some(message.id)
     }
 
     pub async fn handle_message(&self, message: &QueueMessage) -> Result<()> {
@@ -386,4 +407,22 @@ impl Notifier {
                 )
             })
     }
+}
+
+/// The batch's messages grouped by what they are about (an alert, an announcement; one that
+/// does not parse stands alone), groups in the order they first appear.
+pub(crate) fn in_groups(batch: Vec<Received>) -> Vec<Vec<Received>> {
+    let mut groups: Vec<(String, Vec<Received>)> = Vec::new();
+    for message in batch {
+        let key = match QueueMessage::from_json(&message.body) {
+            Ok(QueueMessage::Work(item)) => format!("alert:{}", item.alert_id),
+            Ok(QueueMessage::Announce(a)) => format!("announce:{}", a.key()),
+            Err(_) => format!("message:{}", message.id),
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, group)) => group.push(message),
+            None => groups.push((key, vec![message])),
+        }
+    }
+    groups.into_iter().map(|(_, group)| group).collect()
 }

@@ -9,7 +9,7 @@ use crate::ports::{AnswerForm, Chat, ChatCheck, ChatContact, Delivery};
 use async_trait::async_trait;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// One call, as a test wants to check it.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +44,11 @@ pub struct MemoryChat {
     pub fail_updates: std::sync::atomic::AtomicBool,
     fault: Mutex<Option<Fault>>,
     ts: AtomicU64,
+    /// When set, every DM and channel post takes this long (to see sends overlap).
+    pub send_time: Mutex<Option<std::time::Duration>>,
+    in_flight: AtomicUsize,
+    /// The most DMs and posts ever in flight at once.
+    pub most_in_flight: AtomicUsize,
 }
 
 impl MemoryChat {
@@ -55,6 +60,17 @@ impl MemoryChat {
                 .map(|(email, id)| (email.to_string(), id.to_string())),
         );
         chat
+    }
+
+    /// A send's time on the wire ([`MemoryChat::send_time`]), counted while in flight.
+    async fn take_time(&self) {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        let send_time = *self.send_time.lock().unwrap();
+        if let Some(time) = send_time {
+            tokio::time::sleep(time).await;
+        }
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 
     pub fn fail(&self, fault: Fault) {
@@ -117,6 +133,7 @@ impl Chat for MemoryChat {
     }
 
     async fn send_direct(&self, to: &ChatContact, message: &Message) -> Result<Delivery> {
+        self.take_time().await;
         let chat_user = to.id.as_str();
         if self.unreachable.lock().unwrap().contains(chat_user) {
             return Ok(Delivery::Unreachable("user_disabled".into()));
@@ -130,6 +147,7 @@ impl Chat for MemoryChat {
     }
 
     async fn send_to_channel(&self, channel: &str, message: &Message) -> Result<ChatRef> {
+        self.take_time().await;
         let call = ChatCall::Channel {
             to: channel.to_string(),
             message: message.clone(),

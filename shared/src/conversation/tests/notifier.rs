@@ -5,6 +5,7 @@ use crate::conversation::notifier::Received;
 use crate::core::messages::{self, Answered};
 use crate::core::work::ClaimKind;
 use crate::ports::AlertStore;
+use std::sync::atomic::Ordering;
 
 fn message(id: &str, action: Action, alert: &AlertId) -> Received {
     Received {
@@ -106,6 +107,54 @@ async fn an_item_rate_limited_too_often_spends_its_attempts_and_can_dead_letter(
     assert_eq!(failed, vec!["m1".to_string()]);
     let delays = world.queue.1.lock().unwrap().clone();
     assert_eq!(delays, vec![("receipt-m1".to_string(), 42)]);
+}
+
+#[tokio::test]
+async fn a_batch_asks_about_different_alerts_at_once() {
+    let world = World::new();
+    let ids = [
+        world.stored(Status::Received),
+        world.another("al_b", |_| {}),
+        world.another("al_c", |_| {}),
+    ];
+    *world.chat.send_time.lock().unwrap() = Some(std::time::Duration::from_millis(50));
+    let batch = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| message(&format!("m{i}"), Action::Ask, id))
+        .collect();
+    let handed_back = world.notifier().handle_batch(batch, None).await;
+    assert!(handed_back.is_empty(), "{handed_back:?}");
+    assert_eq!(
+        world.chat.most_in_flight.load(Ordering::SeqCst),
+        3,
+        "the three DMs were on their way at once"
+    );
+    for id in &ids {
+        assert_eq!(world.record(id).status, Status::Asked);
+    }
+}
+
+#[test]
+fn a_batch_is_grouped_by_alert_in_order_of_first_appearance() {
+    let (a, b) = (AlertId::from_stored("al_a"), AlertId::from_stored("al_b"));
+    let garbage = Received {
+        id: "g".into(),
+        receipt: None,
+        body: "not json".into(),
+    };
+    let batch = vec![
+        message("1", Action::Ask, &a),
+        message("2", Action::Ask, &b),
+        message("3", Action::Remind, &a),
+        garbage,
+        message("5", Action::Escalate, &b),
+    ];
+    let groups: Vec<Vec<String>> = crate::conversation::notifier::in_groups(batch)
+        .into_iter()
+        .map(|g| g.into_iter().map(|m| m.id).collect())
+        .collect();
+    assert_eq!(groups, [vec!["1", "3"], vec!["2", "5"], vec!["g"]]);
 }
 
 #[tokio::test]
