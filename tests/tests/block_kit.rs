@@ -13,7 +13,7 @@ use securitybot::core::alert::{Alert, AlertId, Severity};
 use securitybot::core::interaction::Reply;
 use securitybot::core::messages::{self, Answered, Message};
 use securitybot::core::record::{AlertRecord, ChatRef};
-use securitybot::core::rollup::{Cadence, Digest, Period, digest_message};
+use securitybot::core::rollup::{Cadence, Digest, Period, Tally, digest_message};
 use securitybot::core::secrets::{SecretString, Secrets};
 use securitybot::core::state::{EscalationReason, Status};
 use securitybot::core::text::*;
@@ -259,7 +259,7 @@ fn every_message() -> Vec<(String, Message)> {
 fn rollups() -> Vec<(String, Message)> {
     let tick: DateTime<Utc> = "2026-11-28T10:00:00Z".parse().unwrap();
     let hour = Period::ended_by(Cadence::Hourly, tick, "Europe/Berlin".parse().unwrap());
-    let quiet = Digest::new(hour, &[], &[], Vec::new());
+    let quiet = Digest::new(hour, Tally::default(), &[], Vec::new());
     let mut busy_records = Vec::new();
     for i in 0..60 {
         let mut record = largest_record(Some(every_reason()[i % 8]));
@@ -271,7 +271,7 @@ fn rollups() -> Vec<(String, Message)> {
     let enrollments = (0..40)
         .map(|i| format!("{i:02}{}@example.com", "e".repeat(200)))
         .collect();
-    let busy = Digest::new(day, &busy_records, &busy_records, enrollments);
+    let busy = Digest::new(day, Tally::of(&busy_records), &busy_records, enrollments);
     vec![
         ("quiet hourly rollup".into(), digest_message(&quiet, tick)),
         ("busy daily rollup".into(), digest_message(&busy, tick)),

@@ -77,12 +77,13 @@ pub trait AlertStore: Send + Sync {
     async fn quarantine(&self, id: &AlertId) -> Result<()>;
     /// How many of this person's alerts are waiting for them ([`Status::is_waiting_for_person`]).
     async fn open_asks(&self, user: &str) -> Result<usize>;
-    /// Alerts received in `[start, end)`, from the received-day index (rollups; never a scan).
-    async fn received_between(
+    /// The alerts received in `[start, end)`, counted as they are read from the received-day
+    /// index, page by page (rollups; never a scan, never a day of alerts held at once).
+    async fn count_received(
         &self,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
-    ) -> Result<Vec<AlertRecord>>;
+    ) -> Result<crate::core::rollup::Tally>;
     /// Escalations the team has not acknowledged or closed yet, however old, oldest first
     /// (a sparse index holds only those).
     async fn awaiting_team(&self) -> Result<Vec<AlertRecord>>;

@@ -37,16 +37,13 @@ pub struct Rollups {
 impl Rollups {
     /// Builds the digest of `period`, without posting it.
     pub async fn digest(&self, period: Period) -> Result<Digest> {
-        let received = self
-            .alerts
-            .received_between(period.start, period.end)
-            .await?;
+        let received = self.alerts.count_received(period.start, period.end).await?;
         let escalated = self.alerts.awaiting_team().await?;
         let enrolled = self
             .second_factor
             .enrolled_between(period.start, period.end)
             .await?;
-        Ok(Digest::new(period, &received, &escalated, enrolled))
+        Ok(Digest::new(period, received, &escalated, enrolled))
     }
 
     pub async fn run(&self, cadence: Cadence, tick: Option<DateTime<Utc>>) -> Result<RollupRun> {

@@ -4,6 +4,7 @@ use super::item::{ItemBuilder, ItemReader, conditional, iso};
 use crate::adapters::aws_error;
 use crate::core::alert::{Alert, AlertId};
 use crate::core::record::{AlertRecord, ChatRef, PushSent};
+use crate::core::rollup::{Counter, Tally};
 use crate::core::state::Status;
 use crate::core::state::{AuditEntry, EscalationReason};
 use crate::core::transition::Transition;
@@ -452,12 +453,8 @@ impl AlertStore for DynamoAlerts {
         Ok(count)
     }
 
-    async fn received_between(
-        &self,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-    ) -> Result<Vec<AlertRecord>> {
-        let mut records = Vec::new();
+    async fn count_received(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Tally> {
+        let mut counter = Counter::default();
         let mut day = start.date_naive();
         while day <= end.date_naive() {
             let query = self
@@ -476,10 +473,17 @@ impl AlertStore for DynamoAlerts {
                     ":b",
                     AttributeValue::N((end.timestamp() - 1).to_string()),
                 );
-            records.extend(all_records(query).await?);
+            // Page by page: only one page of alerts (at most 1 MB) is held at a time.
+            let mut pages = query.into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| aws_error("dynamodb", e))?;
+                for item in page.items() {
+                    counter.add(&from_item(item)?);
+                }
+            }
             day = day.succ_opt().expect("in range");
         }
-        Ok(records)
+        Ok(counter.finish())
     }
 
     async fn awaiting_team(&self) -> Result<Vec<AlertRecord>> {

@@ -279,19 +279,17 @@ impl AlertStore for MemoryAlerts {
             .count())
     }
 
-    async fn received_between(
+    async fn count_received(
         &self,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
-    ) -> Result<Vec<AlertRecord>> {
+    ) -> Result<crate::core::rollup::Tally> {
         let map = self.0.lock().unwrap();
-        let mut records: Vec<AlertRecord> = map
-            .values()
+        let mut counter = crate::core::rollup::Counter::default();
+        map.values()
             .filter(|r| r.received_at >= start && r.received_at < end)
-            .cloned()
-            .collect();
-        records.sort_by_key(|r| r.received_at);
-        Ok(records)
+            .for_each(|r| counter.add(r));
+        Ok(counter.finish())
     }
 
     async fn awaiting_team(&self) -> Result<Vec<AlertRecord>> {

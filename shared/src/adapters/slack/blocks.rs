@@ -461,7 +461,7 @@ mod tests {
             let period = Period::ended_by(cadence, at, chrono_tz::UTC);
             let digest = Digest::new(
                 period,
-                std::slice::from_ref(&record),
+                crate::core::rollup::Tally::of(std::slice::from_ref(&record)),
                 std::slice::from_ref(&escalated),
                 vec![HOSTILE.into()],
             );

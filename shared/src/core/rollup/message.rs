@@ -211,7 +211,12 @@ mod tests {
             "2026-11-28T10:00:00Z".parse().unwrap(),
             chrono_tz::UTC,
         );
-        Digest::new(period, records, records, vec!["grace@example.com".into()])
+        Digest::new(
+            period,
+            crate::core::rollup::Tally::of(records),
+            records,
+            vec!["grace@example.com".into()],
+        )
     }
 
     fn text(message: &Message) -> String {

@@ -7,4 +7,4 @@ pub mod tally;
 
 pub use message::digest_message;
 pub use period::{Cadence, Period};
-pub use tally::{Digest, OpenEscalation, Outcome, RuleRow, Tally};
+pub use tally::{Counter, Digest, OpenEscalation, Outcome, RuleRow, Tally};

@@ -114,20 +114,40 @@ pub struct Tally {
 
 impl Tally {
     pub fn of(records: &[AlertRecord]) -> Tally {
-        let mut tally = Tally {
-            total: records.len(),
-            ..Tally::default()
-        };
-        let mut by_rule: BTreeMap<&str, (RuleRow, Vec<Duration>)> = BTreeMap::new();
-        for record in records {
-            let outcome = Outcome::of(record);
-            *tally.outcomes.entry(outcome).or_default() += 1;
-            match record.status {
-                Status::ResolvedBenign => tally.closed_benign += 1,
-                Status::Incident => tally.incidents += 1,
-                _ => {}
-            }
-            let (row, answers) = by_rule.entry(&record.alert.rule).or_insert_with(|| {
+        let mut counter = Counter::default();
+        records.iter().for_each(|r| counter.add(r));
+        counter.finish()
+    }
+
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.outcomes.get(&outcome).copied().unwrap_or(0)
+    }
+}
+
+/// Counts a period's alerts one at a time, so they can be read page by page and never held all
+/// at once (a busy day is tens of thousands): what stays is the counts, and per rule the
+/// answer times its median needs.
+#[derive(Debug, Default)]
+pub struct Counter {
+    tally: Tally,
+    by_rule: BTreeMap<String, (RuleRow, Vec<Duration>)>,
+}
+
+impl Counter {
+    pub fn add(&mut self, record: &AlertRecord) {
+        let tally = &mut self.tally;
+        tally.total += 1;
+        let outcome = Outcome::of(record);
+        *tally.outcomes.entry(outcome).or_default() += 1;
+        match record.status {
+            Status::ResolvedBenign => tally.closed_benign += 1,
+            Status::Incident => tally.incidents += 1,
+            _ => {}
+        }
+        let (row, answers) = self
+            .by_rule
+            .entry(record.alert.rule.clone())
+            .or_insert_with(|| {
                 let row = RuleRow {
                     rule: record.alert.rule.clone(),
                     alerts: 0,
@@ -139,17 +159,21 @@ impl Tally {
                 };
                 (row, Vec::new())
             });
-            row.alerts += 1;
-            match outcome {
-                Outcome::Confirmed => row.confirmed += 1,
-                Outcome::Denied => row.denied += 1,
-                Outcome::NoAnswer => row.no_answer += 1,
-                Outcome::Snoozed => row.snoozed += 1,
-                _ => {}
-            }
-            answers.extend(time_to_answer(record));
+        row.alerts += 1;
+        match outcome {
+            Outcome::Confirmed => row.confirmed += 1,
+            Outcome::Denied => row.denied += 1,
+            Outcome::NoAnswer => row.no_answer += 1,
+            Outcome::Snoozed => row.snoozed += 1,
+            _ => {}
         }
-        tally.rules = by_rule
+        answers.extend(time_to_answer(record));
+    }
+
+    pub fn finish(self) -> Tally {
+        let mut tally = self.tally;
+        tally.rules = self
+            .by_rule
             .into_values()
             .map(|(mut row, mut answers)| {
                 row.median_answer = median(&mut answers);
@@ -160,10 +184,6 @@ impl Tally {
             .rules
             .sort_by(|a, b| b.alerts.cmp(&a.alerts).then_with(|| a.rule.cmp(&b.rule)));
         tally
-    }
-
-    pub fn count(&self, outcome: Outcome) -> usize {
-        self.outcomes.get(&outcome).copied().unwrap_or(0)
     }
 }
 
@@ -222,9 +242,10 @@ pub struct Digest {
 }
 
 impl Digest {
+    /// `tally`: the period's alerts counted ([`Counter`]); `escalated`: what waits for the team.
     pub fn new(
         period: Period,
-        received: &[AlertRecord],
+        tally: Tally,
         escalated: &[AlertRecord],
         mut enrollments: Vec<String>,
     ) -> Digest {
@@ -238,7 +259,7 @@ impl Digest {
         enrollments.dedup();
         Digest {
             period,
-            tally: Tally::of(received),
+            tally,
             open_escalations,
             enrollments,
         }
