@@ -145,15 +145,11 @@ fn largest_record(reason: Option<EscalationReason>) -> AlertRecord {
         )),
         sender: None,
     };
-    let mut record = AlertRecord::new(
-        alert.id(),
+    let mut record = escalated(
         alert,
-        Status::Escalated,
-        now(),
-        now() + Duration::days(30),
+        format!("{}@example.com", "p".repeat(MAX_USER - 12)),
+        reason,
     );
-    record.user = Some(format!("{}@example.com", "p".repeat(MAX_USER - 12)));
-    record.escalation_reason = reason;
     record.escalation_detail = Some(hostile(MAX_CONTEXT_VALUE));
     record.explanation = Some(hostile(500));
     record
@@ -174,6 +170,11 @@ fn ordinary_record(reason: Option<EscalationReason>) -> AlertRecord {
         link: None,
         sender: None,
     };
+    escalated(alert, "alice@example.com".into(), reason)
+}
+
+/// The record of `alert` about `user`, escalated for `reason`.
+fn escalated(alert: Alert, user: String, reason: Option<EscalationReason>) -> AlertRecord {
     let mut record = AlertRecord::new(
         alert.id(),
         alert,
@@ -181,7 +182,7 @@ fn ordinary_record(reason: Option<EscalationReason>) -> AlertRecord {
         now(),
         now() + Duration::days(30),
     );
-    record.user = Some("alice@example.com".into());
+    record.user = Some(user);
     record.escalation_reason = reason;
     record
 }
