@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --lambda
 export PATH="$PWD/.venv/bin:$PATH"
 rustup target add aarch64-unknown-linux-gnu >/dev/null
-# Zipped bytes per function: measured 3.0 to 3.9 MB (2026-11-28, all eight built cold in 17 min on
-# 2 busy cores); a jump past the budget means a heavy dependency slipped in.
+# Zipped bytes per function: measured 3.1 to 4.0 MB (2026-11-28, all eight built cold in 10 to 17 min
+# on 2 shared cores); a jump past the budget means a heavy dependency slipped in.
 BUDGET=${SHIP_BUDGET_BYTES:-6000000}
 functions=("$@")
 [ ${#functions[@]} -gt 0 ] || functions=(ingest poller notifier interaction admin scheduler rollup writeback)
