@@ -15,8 +15,8 @@ pub fn client(timeout: Duration) -> reqwest::Client {
 
 /// TLS for our own HTTP clients, built once per process: certificates are verified against
 /// Mozilla's root store compiled in (webpki-roots) rather than the system's, which reqwest
-/// would read and parse at every cold start, a second time after the AWS SDK (whose own
-/// clients keep the system's roots). The catch: a root added to or removed from Mozilla's
+/// would read and parse at every cold start (the AWS SDK's clients have their own roots:
+/// `wiring::aws`). The catch: a root added to or removed from Mozilla's
 /// store reaches the bot with a rebuild (`cargo update -p webpki-roots`), not an OS update.
 pub fn tls() -> &'static rustls::ClientConfig {
     static TLS: std::sync::OnceLock<rustls::ClientConfig> = std::sync::OnceLock::new();

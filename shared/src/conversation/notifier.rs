@@ -81,8 +81,8 @@ impl Notifier {
         stream::iter(in_groups(batch))
             .map(|group| async move {
                 let mut handed_back = Vec::new();
-                for message in group {
-                    handed_back.extend(self.handle_received(message, stop_at).await);
+                for (message, parsed) in group {
+                    handed_back.extend(self.handle_received(message, parsed, stop_at).await);
                 }
                 handed_back
             })
@@ -92,10 +92,11 @@ impl Notifier {
             .await
     }
 
-    /// One message of a batch; its id when it is to be handed back.
+    /// One message of a batch (with its body as parsed); its id when it is to be handed back.
     async fn handle_received(
         &self,
         message: Received,
+        parsed: Parsed,
         stop_at: Option<std::time::Instant>,
     ) -> Option<String> {
         if stop_at.is_some_and(|stop| std::time::Instant::now() >= stop) {
@@ -107,7 +108,6 @@ impl Notifier {
             }
             return Some(message.id);
         }
-        let parsed = QueueMessage::from_json(&message.body);
         let outcome = match &parsed {
             Ok(m) => self.handle_message(m).await,
             // It will never parse: fail it so it reaches the dead-letter queue and its alarm.
@@ -409,19 +409,23 @@ impl Notifier {
     }
 }
 
-/// The batch's messages grouped by what they are about (an alert, an announcement; one that
-/// does not parse stands alone), groups in the order they first appear.
-pub(crate) fn in_groups(batch: Vec<Received>) -> Vec<Vec<Received>> {
-    let mut groups: Vec<(String, Vec<Received>)> = Vec::new();
+/// A message's body as parsed: once, when the batch is grouped.
+type Parsed = std::result::Result<QueueMessage, String>;
+
+/// The batch's messages, each with its parsed body, grouped by what they are about (an alert,
+/// an announcement; one that does not parse stands alone), groups in the order they first appear.
+pub(crate) fn in_groups(batch: Vec<Received>) -> Vec<Vec<(Received, Parsed)>> {
+    let mut groups: Vec<(String, Vec<(Received, Parsed)>)> = Vec::new();
     for message in batch {
-        let key = match QueueMessage::from_json(&message.body) {
+        let parsed = QueueMessage::from_json(&message.body);
+        let key = match &parsed {
             Ok(QueueMessage::Work(item)) => format!("alert:{}", item.alert_id),
             Ok(QueueMessage::Announce(a)) => format!("announce:{}", a.key()),
             Err(_) => format!("message:{}", message.id),
         };
         match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, group)) => group.push(message),
-            None => groups.push((key, vec![message])),
+            Some((_, group)) => group.push((message, parsed)),
+            None => groups.push((key, vec![(message, parsed)])),
         }
     }
     groups.into_iter().map(|(_, group)| group).collect()

@@ -152,7 +152,7 @@ fn a_batch_is_grouped_by_alert_in_order_of_first_appearance() {
     ];
     let groups: Vec<Vec<String>> = crate::conversation::notifier::in_groups(batch)
         .into_iter()
-        .map(|g| g.into_iter().map(|m| m.id).collect())
+        .map(|g| g.into_iter().map(|(m, _)| m.id).collect())
         .collect();
     assert_eq!(groups, [vec!["1", "3"], vec!["2", "5"], vec!["g"]]);
 }
