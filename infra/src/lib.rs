@@ -361,7 +361,8 @@ mod tests {
                 "PayloadsTable",
                 "SnoozesTable",
                 "PeopleTable",
-                "CheckpointsTable"
+                "CheckpointsTable",
+                "ClaimsTable"
             ]
         );
         let alerts = t.resource("AlertsTable").unwrap();

@@ -110,6 +110,8 @@ pub struct Resources {
     pub checkpoints_table: String,
     /// Raw payloads, for the functions that admit alerts (ingest, poller); no one else has it.
     pub payloads_table: Option<String>,
+    /// Claims on once-only sends, for the functions that make them (notifier, write-back).
+    pub claims_table: Option<String>,
 }
 
 impl Resources {
@@ -129,6 +131,7 @@ impl Resources {
             rules_config_id: env.optional("RULES_CONFIG_ID"),
             checkpoints_table: env.required("CHECKPOINTS_TABLE"),
             payloads_table: env.optional("PAYLOADS_TABLE"),
+            claims_table: env.optional("CLAIMS_TABLE"),
         }
     }
 }

@@ -261,6 +261,22 @@ impl Stack {
             .item
     }
 
+    /// A claim on a once-only send (`<kind>#<alert id>`), from the claims table.
+    pub async fn claim(&self, key: &str) -> Option<Item> {
+        self.dynamodb
+            .get_item()
+            .table_name(&self.created.refs["ClaimsTable"])
+            .key(
+                "claim",
+                aws_sdk_dynamodb::types::AttributeValue::S(key.into()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+    }
+
     /// The alert's item as DynamoDB Streams would show it (DynamoDB JSON).
     pub async fn image(&self, alert_id: &str) -> Value {
         let item = self.item_of("ALERTS_TABLE", alert_id).await.unwrap();

@@ -147,6 +147,40 @@ async fn a_crash_between_the_dm_and_the_status_write_asks_again_at_most_once() {
     );
 }
 
+#[tokio::test]
+async fn two_deliveries_of_one_ask_at_once_dm_once_and_the_claim_stays_off_the_alert() {
+    let (stack, _aws, slack) = stack_through_faults("ask-race").await;
+    let (_, body) = call(&stack.webhook(), &event("ingest-canonical.json")).await;
+    let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    stack.drain_queue().await;
+    // Two notifier containers get the same item at once (an SQS redelivery racing the first).
+    let (a, b) = (stack.notifier(&slack.url()), stack.notifier(&slack.url()));
+    let item = securitybot::core::work::WorkItem::new(
+        securitybot::core::work::Action::Ask,
+        securitybot::core::alert::AlertId::from_stored(id.clone()),
+    );
+    let (first, second) = tokio::join!(a.handle(&item), b.handle(&item));
+    assert_eq!(
+        dms(&slack.calls_to("chat.postMessage").await),
+        1,
+        "one DM, whichever delivery sent it: {first:?} {second:?}"
+    );
+    assert_eq!(stack.alert(&id).await.status.as_str(), "asked");
+    // The claim is its own small item (with a TTL), not a rewrite of the alert.
+    let claim = stack
+        .claim(&format!("ask#{id}"))
+        .await
+        .expect("the ask's claim is kept");
+    assert_eq!(claim["alert_id"].as_s().unwrap(), &id);
+    assert!(claim.contains_key("expires_at_epoch"), "claims expire");
+    let image = stack.image(&id).await.to_string();
+    assert!(!image.contains("claimed"), "no claim on the alert: {image}");
+    // A third delivery, long after the lease: the alert moved on, nothing is sent.
+    stack.clock.set(stack.now() + Duration::minutes(10));
+    a.handle(&item).await.unwrap();
+    assert_eq!(dms(&slack.calls_to("chat.postMessage").await), 1);
+}
+
 async fn statuses(stack: &Stack, ids: &[String]) -> Vec<String> {
     let mut s = Vec::new();
     for id in ids {

@@ -92,8 +92,8 @@ async fn each_answer_reaches_splunk_once_and_failures_retry() {
     assert_eq!(e["actor"], format!("chat:{ALICE}"));
     assert_eq!(events[0]["sourcetype"], "securitybot:answer");
 
-    // Redelivery of the same stream batch: nothing is sent twice. (The claim write itself shows
-    // up on the stream as a change without a new status, and is ignored.)
+    // Redelivery of the same stream batch: nothing is sent twice. (A write to the alert that
+    // does not change its status, like the team post's id, is on the stream too, and ignored.)
     let after_claim = stack.image(&id).await;
     writeback::handle(
         &writeback,

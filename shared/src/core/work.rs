@@ -9,9 +9,8 @@ use serde::{Deserialize, Serialize};
 /// How long a queued alert may sit unasked before the scheduler looks at it again.
 pub const HANDOFF_RECHECK: Duration = Duration::minutes(15);
 
-/// A message sent at most once per alert, guarded by a claim on the alert (stored as
-/// `<name>_claimed_at_epoch`) while it is being sent, and marked sent after
-/// (`<name>_sent_at_epoch`), so a send that outlives its function is retried once the short
+/// A message sent at most once per alert, guarded by a claim (the claims table's
+/// `<name>#<alert id>` item) while it is being sent, and marked sent after, so a send that outlives its function is retried once the short
 /// lease lapses, and a sent one is never sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimKind {

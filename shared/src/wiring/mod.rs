@@ -76,7 +76,8 @@ impl Adapters {
         Adapters {
             alerts: Arc::new(
                 DynamoAlerts::new(dynamodb.clone(), r.alerts_table.clone())
-                    .keeping_payloads_in(r.payloads_table.clone()),
+                    .keeping_payloads_in(r.payloads_table.clone())
+                    .claiming_in(r.claims_table.clone()),
             ),
             snoozes: Arc::new(DynamoSnoozes::new(
                 dynamodb.clone(),

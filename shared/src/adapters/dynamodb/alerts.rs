@@ -1,5 +1,6 @@
 //! The alerts table: one item per alert, keyed by `alert_id`.
 
+use super::claims::DynamoClaims;
 use super::item::{ItemBuilder, ItemReader, conditional, iso};
 use crate::adapters::aws_error;
 use crate::core::alert::{Alert, AlertId};
@@ -34,6 +35,8 @@ pub struct DynamoAlerts {
     /// Where raw payloads go (the functions that admit alerts); never into the alert's item,
     /// which is copied to the indexes, the stream and the backups.
     payloads: Option<String>,
+    /// Where sends are claimed (the functions that send once: notifier, write-back).
+    claims: Option<DynamoClaims>,
 }
 
 impl DynamoAlerts {
@@ -42,7 +45,19 @@ impl DynamoAlerts {
             client,
             table: table.into(),
             payloads: None,
+            claims: None,
         }
+    }
+
+    pub fn claiming_in(mut self, table: Option<String>) -> Self {
+        self.claims = table.map(|t| DynamoClaims::new(self.client.clone(), t));
+        self
+    }
+
+    fn claims(&self) -> Result<&DynamoClaims> {
+        self.claims
+            .as_ref()
+            .ok_or_else(|| Error::permanent("config", "CLAIMS_TABLE is not set for this function"))
     }
 
     pub fn keeping_payloads_in(mut self, table: Option<String>) -> Self {
@@ -213,45 +228,15 @@ impl AlertStore for DynamoAlerts {
     }
 
     async fn claim(&self, id: &AlertId, kind: ClaimKind, now: DateTime<Utc>) -> Result<bool> {
-        let result = self
-            .update(id)
-            .update_expression("SET #claim = :now")
-            .condition_expression(
-                "attribute_exists(alert_id) AND attribute_not_exists(#sent) AND (attribute_not_exists(#claim) OR #claim < :stale)",
-            )
-            .expression_attribute_names("#claim", claim_attribute(kind))
-            .expression_attribute_names("#sent", sent_attribute(kind))
-            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
-            .expression_attribute_values(
-                ":stale",
-                AttributeValue::N((now - kind.lease()).timestamp().to_string()),
-            )
-            .send()
-            .await;
-        conditional(result)
+        self.claims()?.claim(id, kind, now).await
     }
 
     async fn mark_sent(&self, id: &AlertId, kind: ClaimKind, at: DateTime<Utc>) -> Result<()> {
-        self.update(id)
-            .update_expression("SET #sent = :at")
-            .condition_expression("attribute_exists(alert_id)")
-            .expression_attribute_names("#sent", sent_attribute(kind))
-            .expression_attribute_values(":at", AttributeValue::N(at.timestamp().to_string()))
-            .send()
-            .await
-            .map_err(|e| aws_error("dynamodb", e))?;
-        Ok(())
+        self.claims()?.mark_sent(id, kind, at).await
     }
 
     async fn release(&self, id: &AlertId, kind: ClaimKind) -> Result<()> {
-        self.update(id)
-            .update_expression("REMOVE #claim")
-            .condition_expression("attribute_exists(alert_id)")
-            .expression_attribute_names("#claim", claim_attribute(kind))
-            .send()
-            .await
-            .map_err(|e| aws_error("dynamodb", e))?;
-        Ok(())
+        self.claims()?.release(id, kind).await
     }
 
     async fn set_escalation_message(&self, id: &AlertId, m: &ChatRef) -> Result<bool> {
@@ -680,14 +665,6 @@ fn awaiting_team(
 }
 
 /// Where a claim is stored on the alert.
-fn claim_attribute(kind: ClaimKind) -> String {
-    format!("{}_claimed_at_epoch", kind.name())
-}
-
-/// Where "sent" is stored on the alert.
-fn sent_attribute(kind: ClaimKind) -> String {
-    format!("{}_sent_at_epoch", kind.name())
-}
 
 pub fn from_item(item: &HashMap<String, AttributeValue>) -> Result<AlertRecord> {
     let r = ItemReader { item, table: TABLE };

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod checkpoints;
+mod claims;
 mod item;
 mod people;
 mod snoozes;
