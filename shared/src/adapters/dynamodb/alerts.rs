@@ -664,8 +664,6 @@ fn awaiting_team(
     })
 }
 
-/// Where a claim is stored on the alert.
-
 pub fn from_item(item: &HashMap<String, AttributeValue>) -> Result<AlertRecord> {
     let r = ItemReader { item, table: TABLE };
     let reason = r
