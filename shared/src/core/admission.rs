@@ -251,7 +251,11 @@ mod tests {
             "raw is bounded for every source"
         );
         assert_eq!(record.status, Status::Received);
-        assert_eq!(record.due_at, Some(alert.occurred_at));
+        assert_eq!(
+            record.due_at,
+            Some(record.received_at + crate::core::work::HANDOFF_RECHECK),
+            "stored due for a second look, should the hand-off be lost"
+        );
         assert_eq!(record.history.len(), 1);
         assert_eq!(record.expires_at - record.received_at, Duration::days(90));
     }

@@ -93,7 +93,10 @@ impl AlertRecord {
             escalation_detail: None,
             snoozed_by: None,
             received_at,
-            due_at: super::work::Action::owed_in(status).map(|_| received_at),
+            // Work owed at admission is queued at once; the scheduler looks again only if it
+            // has not happened by then (a crash between storing and queueing).
+            due_at: super::work::Action::owed_in(status)
+                .map(|_| received_at + super::work::HANDOFF_RECHECK),
             deadline_at: None,
             expires_at,
             raw: String::new(),

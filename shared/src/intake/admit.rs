@@ -12,7 +12,6 @@ use crate::core::snooze::SnoozeScope;
 use crate::core::state::{EscalationReason, Status};
 use crate::core::work::WorkItem;
 use crate::error::Result;
-use crate::ports::steps::hand_off;
 use crate::ports::{
     AdmitAlert, AlertStore, Clock, Directory, Inserted, Metrics, SnoozeStore, WorkQueue,
 };
@@ -107,8 +106,10 @@ impl Intake {
         let id = record.id.clone();
         match self.alerts.insert_new(&record).await? {
             Inserted::Created => {
+                // Queued only: the record was stored due for a second look (`due_at`), so no
+                // write after the queue is needed to make a lost hand-off come back.
                 if let Some(action) = record.pending_action() {
-                    self.hand_off(WorkItem::new(action, id.clone())).await?;
+                    self.queue.send(&WorkItem::new(action, id.clone())).await?;
                 }
                 let outcome = match decision {
                     Decision::Ask => Outcome::Ask,
@@ -119,13 +120,12 @@ impl Intake {
                 Ok((id, outcome))
             }
             Inserted::AlreadyStored(existing) => {
-                // A delivery that stored the alert but died before queueing it left the
-                // hand-off owed; finish it now rather than wait for the scheduler's sweep.
-                if existing.queued_at.is_none()
-                    && let Some(action) = existing.pending_action()
-                {
-                    tracing::warn!(alert_id = %id, "finishing a hand-off an earlier delivery left owed");
-                    self.hand_off(WorkItem::new(action, id.clone())).await?;
+                // Still waiting for its work: an earlier delivery may have stored it and died
+                // before queueing it, so queue it again rather than wait for the scheduler's
+                // sweep. Harmless if it was queued: the notifier sends once (claims, status).
+                if let Some(action) = existing.pending_action() {
+                    tracing::info!(alert_id = %id, ?action, "duplicate of an alert still owed work: queued again");
+                    self.queue.send(&WorkItem::new(action, id.clone())).await?;
                 }
                 tracing::info!(alert_id = %id, status = %existing.status, "duplicate delivery");
                 Ok((
@@ -171,10 +171,6 @@ impl Intake {
             snooze,
             never_contact,
         })
-    }
-
-    async fn hand_off(&self, item: WorkItem) -> Result<()> {
-        hand_off(&*self.alerts, &*self.queue, &item, self.clock.now()).await
     }
 }
 

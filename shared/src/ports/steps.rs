@@ -1,6 +1,7 @@
 //! The two protocols every use case runs over the ports, written once:
-//! - [`hand_off`]: queue an alert's owed work, then note it as queued (with a time to look
-//!   again, in case the work never happens);
+//! - [`hand_off`]: queue an alert's owed work again, then note it as queued (with a time to
+//!   look again, in case the work never happens) - the scheduler's sweep; admission needs no
+//!   note, as it stores a new alert already due for that second look;
 //! - [`send_once`]: claim a message for an alert, send it, mark it sent; give the claim back if
 //!   the send failed, so a retry need not wait out the lease.
 
@@ -11,8 +12,9 @@ use crate::error::Result;
 use chrono::{DateTime, Utc};
 use std::future::Future;
 
-/// Puts the item on the queue, then records that it is there. A crash between the two leaves
-/// the hand-off owed (`queued_at` absent), which the next delivery or the scheduler finishes.
+/// Puts the item on the queue, then records that it is there and when to look again. A crash
+/// between the two leaves the alert due, so the next sweep sends it again (harmless: the
+/// notifier sends once).
 pub async fn hand_off(
     alerts: &dyn AlertStore,
     queue: &dyn WorkQueue,
