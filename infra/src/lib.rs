@@ -33,6 +33,7 @@ pub fn template_path() -> std::path::PathBuf {
 pub struct Template {
     resources: serde_norway::Mapping,
     parameters: serde_norway::Mapping,
+    conditions: serde_norway::Mapping,
 }
 
 impl Template {
@@ -55,9 +56,76 @@ impl Template {
             .and_then(Value::as_mapping)
             .cloned()
             .unwrap_or_default();
+        let conditions = doc
+            .get("Conditions")
+            .and_then(Value::as_mapping)
+            .cloned()
+            .unwrap_or_default();
         Ok(Template {
             resources,
             parameters,
+            conditions,
+        })
+    }
+
+    /// A named condition, with every parameter at its default (`!Equals`, `!Not`, `!Ref`).
+    pub fn condition(&self, name: &str) -> Result<bool> {
+        let body = self
+            .conditions
+            .get(name)
+            .ok_or_else(|| InfraError::Template(format!("no condition {name}")))?;
+        self.truth(body)
+    }
+
+    fn truth(&self, v: &Value) -> Result<bool> {
+        let unsupported = || InfraError::Template(format!("unsupported condition {v:?}"));
+        let Value::Tagged(t) = v else {
+            return Err(unsupported());
+        };
+        let args = t.value.as_sequence().ok_or_else(unsupported)?;
+        match t.tag.to_string().trim_start_matches('!') {
+            "Not" => Ok(!self.truth(args.first().ok_or_else(unsupported)?)?),
+            "Equals" if args.len() == 2 => Ok(self.scalar(&args[0])? == self.scalar(&args[1])?),
+            _ => Err(unsupported()),
+        }
+    }
+
+    /// A literal, or a parameter's default.
+    fn scalar(&self, v: &Value) -> Result<String> {
+        match v {
+            Value::Tagged(t) if t.tag.to_string().trim_start_matches('!') == "Ref" => {
+                let name = scalar(&t.value);
+                Ok(scalar(&self.parameters[name.as_str()]["Default"]))
+            }
+            other => Ok(scalar(other)),
+        }
+    }
+
+    /// `v` with a top-level `!If` chosen; `None` for `!Ref AWS::NoValue`.
+    pub fn chosen<'a>(&self, v: &'a Value) -> Result<Option<&'a Value>> {
+        let picked = match v {
+            Value::Tagged(t) if t.tag.to_string().trim_start_matches('!') == "If" => {
+                let args = t
+                    .value
+                    .as_sequence()
+                    .filter(|a| a.len() == 3)
+                    .ok_or_else(|| InfraError::Template(format!("malformed !If {v:?}")))?;
+                if self.condition(&scalar(&args[0]))? {
+                    &args[1]
+                } else {
+                    &args[2]
+                }
+            }
+            other => other,
+        };
+        Ok(match picked {
+            Value::Tagged(t)
+                if t.tag.to_string().trim_start_matches('!') == "Ref"
+                    && scalar(&t.value) == "AWS::NoValue" =>
+            {
+                None
+            }
+            other => Some(other),
         })
     }
 
@@ -167,7 +235,7 @@ pub async fn provision(
     let dynamodb = aws_sdk_dynamodb::Client::new(aws);
     for (id, props) in template.of_type("AWS::DynamoDB::Table") {
         let name = format!("{prefix}-{id}");
-        create_table(&dynamodb, &name, props).await?;
+        create_table(template, &dynamodb, &name, props).await?;
         out.arns.insert(
             id.clone(),
             format!("arn:aws:dynamodb:local:000000000000:table/{name}"),
@@ -274,7 +342,12 @@ fn key_schema(v: Option<&Value>) -> Result<Vec<KeySchemaElement>> {
         .collect()
 }
 
-async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, props: &Value) -> Result<()> {
+async fn create_table(
+    template: &Template,
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+    props: &Value,
+) -> Result<()> {
     let mut req = client
         .create_table()
         .table_name(name)
@@ -301,6 +374,9 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, props: &Val
         .into_iter()
         .flatten()
     {
+        let Some(gsi) = template.chosen(gsi)? else {
+            continue;
+        };
         let projection = &gsi["Projection"];
         let non_key: Vec<String> = projection
             .get("NonKeyAttributes")
@@ -373,7 +449,7 @@ mod tests {
             "expires_at_epoch",
             "due_at_epoch",
             "received_at_epoch",
-            "by_received_day",
+            "received_by_day",
             "by_awaiting_team",
         ] {
             assert!(text.contains(needle), "AlertsTable lacks {needle}");

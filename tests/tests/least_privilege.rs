@@ -76,7 +76,15 @@ fn needed(stack: &Stack, calls: &[(String, String)]) -> BTreeSet<Grant> {
             let (service, op) = target.split_once('.').unwrap();
             let body: Value = serde_json::from_str(body).unwrap_or(json!({}));
             let (prefix, resource) = if service.starts_with("DynamoDB") {
-                let table = by_name(body["TableName"].as_str().unwrap_or(""));
+                // Batch calls name their table as the key of RequestItems.
+                let named = body["TableName"].as_str().or_else(|| {
+                    body["RequestItems"]
+                        .as_object()?
+                        .keys()
+                        .next()
+                        .map(String::as_str)
+                });
+                let table = by_name(named.unwrap_or(""));
                 let resource = match body["IndexName"].as_str() {
                     Some(index) => format!("{table}/index/{index}"),
                     None => table,

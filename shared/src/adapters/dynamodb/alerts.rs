@@ -1,7 +1,7 @@
 //! The alerts table: one item per alert, keyed by `alert_id`.
 
 use super::claims::DynamoClaims;
-use super::item::{ItemBuilder, ItemReader, conditional, iso};
+use super::item::{ItemBuilder, ItemReader, batch_get, conditional, iso};
 use crate::adapters::aws_error;
 use crate::core::alert::{Alert, AlertId};
 use crate::core::record::{AlertRecord, ChatRef, PushSent};
@@ -444,7 +444,7 @@ impl AlertStore for DynamoAlerts {
         while day <= end.date_naive() {
             let query = self
                 .query()
-                .index_name(super::INDEX_BY_RECEIVED_DAY)
+                .index_name(super::INDEX_RECEIVED_BY_DAY)
                 .key_condition_expression(
                     "received_day = :d AND received_at_epoch BETWEEN :a AND :b",
                 )
@@ -458,12 +458,19 @@ impl AlertStore for DynamoAlerts {
                     ":b",
                     AttributeValue::N((end.timestamp() - 1).to_string()),
                 );
-            // Page by page: only one page of alerts (at most 1 MB) is held at a time.
+            // Page by page: the index lists keys only; each page's alerts are read and counted
+            // before the next page, so a busy day is never held at once.
             let mut pages = query.into_paginator().send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| aws_error("dynamodb", e))?;
-                for item in page.items() {
-                    counter.add(&from_item(item)?);
+                let keys: Vec<_> = page
+                    .items()
+                    .iter()
+                    .filter_map(|i| Some(("alert_id", i.get("alert_id")?.clone())))
+                    .map(|(k, v)| HashMap::from([(k.to_string(), v)]))
+                    .collect();
+                for item in batch_get(&self.client, &self.table, keys).await? {
+                    counter.add(&from_item(&item)?);
                 }
             }
             day = day.succ_opt().expect("in range");

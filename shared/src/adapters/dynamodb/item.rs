@@ -179,3 +179,56 @@ pub fn conditional<T>(
         Err(e) => Err(crate::adapters::aws_error("dynamodb", e)),
     }
 }
+
+/// Every item of `keys` (in no particular order), read 100 at a time (BatchGetItem's limit),
+/// asking again for the keys DynamoDB leaves unprocessed when it is busy, with a short backoff.
+/// Keys without an item (expired meanwhile) are skipped.
+pub async fn batch_get(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    keys: Vec<Item>,
+) -> Result<Vec<Item>> {
+    use aws_sdk_dynamodb::types::KeysAndAttributes;
+    const MAX: usize = 100;
+    const ATTEMPTS: u32 = 8;
+    let mut items = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(MAX) {
+        let mut pending = chunk.to_vec();
+        let mut attempt = 0;
+        while !pending.is_empty() {
+            if attempt > 0 {
+                let backoff = 50u64 << attempt.min(5);
+                tokio::time::sleep(std::time::Duration::from_millis(backoff)).await;
+            }
+            if attempt == ATTEMPTS {
+                return Err(Error::transient(
+                    "dynamodb",
+                    format!(
+                        "{} keys still unprocessed after {ATTEMPTS} attempts",
+                        pending.len()
+                    ),
+                ));
+            }
+            attempt += 1;
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .build()
+                .map_err(|e| Error::permanent("dynamodb", e.to_string()))?;
+            let out = client
+                .batch_get_item()
+                .request_items(table, request)
+                .send()
+                .await
+                .map_err(|e| crate::adapters::aws_error("dynamodb", e))?;
+            if let Some(mut found) = out.responses {
+                items.extend(found.remove(table).unwrap_or_default());
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+        }
+    }
+    Ok(items)
+}

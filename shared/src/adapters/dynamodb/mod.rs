@@ -18,5 +18,5 @@ pub use snoozes::DynamoSnoozes;
 /// Index names as template.yaml defines them (infra's template test checks the template has them).
 pub const INDEX_BY_STATUS_DUE: &str = "by_status_due";
 pub const INDEX_BY_USER: &str = "by_user";
-pub const INDEX_BY_RECEIVED_DAY: &str = "by_received_day";
+pub const INDEX_RECEIVED_BY_DAY: &str = "received_by_day";
 pub const INDEX_BY_AWAITING_TEAM: &str = "by_awaiting_team";
