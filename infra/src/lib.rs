@@ -422,6 +422,41 @@ async fn create_table(
 mod tests {
     use super::*;
 
+    /// The rollup index's two-deploy upgrade: by default only the keys-only index is created;
+    /// with KeepOldReceivedDayIndex=true the old one is kept beside it.
+    #[test]
+    fn the_old_rollup_index_is_kept_only_when_asked() {
+        let text = std::fs::read_to_string(template_path()).unwrap();
+        let names = |text: &str| -> Vec<String> {
+            let t = Template::parse(text).unwrap();
+            let alerts = &t.resource("AlertsTable").unwrap()["Properties"];
+            alerts["GlobalSecondaryIndexes"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .filter_map(|gsi| t.chosen(gsi).unwrap())
+                .map(|gsi| scalar(&gsi["IndexName"]))
+                .collect()
+        };
+        assert_eq!(
+            names(&text),
+            [
+                "by_status_due",
+                "by_user",
+                "received_by_day",
+                "by_awaiting_team"
+            ]
+        );
+        let upgrading = text.replacen(
+            "KeepOldReceivedDayIndex:\n    Type: String\n    Default: \"false\"",
+            "KeepOldReceivedDayIndex:\n    Type: String\n    Default: \"true\"",
+            1,
+        );
+        assert_ne!(upgrading, text, "the parameter is where the test expects it");
+        assert!(names(&upgrading).contains(&"by_received_day".to_string()));
+        assert_eq!(names(&upgrading).len(), 5);
+    }
+
     #[test]
     fn the_template_has_what_the_code_expects() {
         let t = Template::load(&template_path()).unwrap();
