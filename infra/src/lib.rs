@@ -452,7 +452,10 @@ mod tests {
             "KeepOldReceivedDayIndex:\n    Type: String\n    Default: \"true\"",
             1,
         );
-        assert_ne!(upgrading, text, "the parameter is where the test expects it");
+        assert_ne!(
+            upgrading, text,
+            "the parameter is where the test expects it"
+        );
         assert!(names(&upgrading).contains(&"by_received_day".to_string()));
         assert_eq!(names(&upgrading).len(), 5);
     }

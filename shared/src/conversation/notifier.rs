@@ -239,20 +239,17 @@ impl Notifier {
         };
         // Checked again here, not only at intake: the team may have added the person to the
         // never-contact list while the question waited on the queue.
-        if self.directory.is_never_contact(&user).await? {
+        let reach = self.directory.reach(&user, now).await?;
+        if reach.never_contact {
             return self
                 .unroutable(record, EscalationReason::NeverContact)
                 .await;
         }
-        let contact = match self.directory.cached_contact(&user, now).await? {
-            Some(contact) => contact,
+        // A person looked up now is remembered after the DM, with its conversation: one write.
+        let (contact, looked_up) = match reach.cached {
+            Some(contact) => (contact, false),
             None => match self.chat.find_person(&user).await? {
-                Some(id) => {
-                    self.directory
-                        .remember_chat_id(&user, &id, now + CHAT_ID_CACHE)
-                        .await?;
-                    ChatContact::new(id)
-                }
+                Some(id) => (ChatContact::new(id), true),
                 None => {
                     return self
                         .unroutable(record, EscalationReason::UnknownInChat)
@@ -283,14 +280,24 @@ impl Notifier {
                     .await;
             }
         };
-        if contact.direct.as_ref() != Some(&posted.channel)
-            && let Err(e) = self
-                .directory
+        let remembered = if looked_up {
+            let found = ChatContact {
+                id: contact.id.clone(),
+                direct: Some(posted.channel.clone()),
+            };
+            (self.directory)
+                .remember_contact(&user, &found, now + CHAT_ID_CACHE)
+                .await
+        } else if contact.direct.as_ref() != Some(&posted.channel) {
+            (self.directory)
                 .remember_direct(&user, &contact.id, &posted.channel)
                 .await
-        {
-            // Only a saving: the next DM opens the conversation again.
-            tracing::warn!(alert_id = %record.id, error = %e, "could not remember the DM channel");
+        } else {
+            Ok(())
+        };
+        if let Err(e) = remembered {
+            // Only a saving: the next DM looks the person up or opens the conversation again.
+            tracing::warn!(alert_id = %record.id, error = %e, "could not remember how to reach the person");
         }
         let chat_user = contact.id;
         let transition = Transition::new(

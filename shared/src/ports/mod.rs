@@ -129,11 +129,32 @@ pub trait Directory: Send + Sync {
     /// The person's chat id if we looked it up recently (the cache expires so renames heal),
     /// with their direct conversation if one was remembered for that id.
     async fn cached_contact(&self, user: &str, now: DateTime<Utc>) -> Result<Option<ChatContact>>;
-    async fn remember_chat_id(&self, user: &str, chat_id: &str, until: DateTime<Utc>)
-    -> Result<()>;
+    /// What the notifier needs before a DM, in one read where the store can: whether the person
+    /// is on the never-contact list, and their cached contact.
+    async fn reach(&self, user: &str, now: DateTime<Utc>) -> Result<Reach> {
+        Ok(Reach {
+            never_contact: self.is_never_contact(user).await?,
+            cached: self.cached_contact(user, now).await?,
+        })
+    }
+    /// Caches the person's chat id until `until`, with their direct conversation if known
+    /// (one write after the first DM to a person).
+    async fn remember_contact(
+        &self,
+        user: &str,
+        contact: &ChatContact,
+        until: DateTime<Utc>,
+    ) -> Result<()>;
     /// Where direct messages to `chat_id` go, kept with the person so that no container has
     /// to look it up again (a storm of asks would spend a chat API call before every DM).
     async fn remember_direct(&self, user: &str, chat_id: &str, direct: &str) -> Result<()>;
+}
+
+/// See [`Directory::reach`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub never_contact: bool,
+    pub cached: Option<ChatContact>,
 }
 
 /// How to reach a person in chat: their chat id and, once a direct message went through, the

@@ -363,16 +363,16 @@ impl Directory for MemoryDirectory {
         Ok(self.1.lock().unwrap().get(user).cloned())
     }
 
-    async fn remember_chat_id(
+    async fn remember_contact(
         &self,
         user: &str,
-        chat_id: &str,
+        contact: &ChatContact,
         _until: DateTime<Utc>,
     ) -> Result<()> {
         self.1
             .lock()
             .unwrap()
-            .insert(user.to_string(), ChatContact::new(chat_id));
+            .insert(user.to_string(), contact.clone());
         Ok(())
     }
 
