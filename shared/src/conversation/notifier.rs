@@ -32,6 +32,10 @@ const ANNOUNCE_LEASE: Duration = Duration::minutes(2);
 const KEEP_ANNOUNCED: Duration = Duration::days(35);
 /// How long a person's chat id is trusted before looking it up again.
 pub const CHAT_ID_CACHE: Duration = Duration::days(7);
+/// How far back open asks are counted for the "one more thing" wording: past any deadline
+/// (minutes, stretched by working hours over a long weekend), so only the phrasing of a question
+/// after a two-week-old unanswered one could differ, never whether it is asked.
+const OPEN_ASK_LOOKBACK: Duration = Duration::days(14);
 const ACTOR: &str = "securitybot:notifier";
 /// Alerts of one batch handled at once (a batch is at most 10 messages).
 pub const RECORD_CONCURRENCY: usize = 4;
@@ -262,7 +266,11 @@ impl Notifier {
         let reminder = settings.reminder_at(now, record.alert.severity);
         // Several open questions are asked one after another, each new one opening with
         // "one more thing", rather than held back: a held-back alert would miss its deadline.
-        let one_more = self.alerts.open_asks(&user).await? > 0;
+        let one_more = self
+            .alerts
+            .open_asks(&user, now - OPEN_ASK_LOOKBACK)
+            .await?
+            > 0;
         let question = messages::ask(&record, one_more, deadline);
         let sent = self
             .exclusively(

@@ -76,7 +76,9 @@ pub trait AlertStore: Send + Sync {
     /// Takes the alert out of the sweep (nothing due any more); an operator handles it.
     async fn quarantine(&self, id: &AlertId) -> Result<()>;
     /// How many of this person's alerts are waiting for them ([`Status::is_waiting_for_person`]).
-    async fn open_asks(&self, user: &str) -> Result<usize>;
+    /// Only alerts received since `since` are looked at, so the count reads a few days of the
+    /// person's alerts, not their whole history.
+    async fn open_asks(&self, user: &str, since: DateTime<Utc>) -> Result<usize>;
     /// The alerts received in `[start, end)`, counted as they are read from the received-day
     /// index, page by page (rollups; never a scan, never a day of alerts held at once).
     async fn count_received(

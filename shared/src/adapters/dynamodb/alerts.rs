@@ -416,12 +416,13 @@ impl AlertStore for DynamoAlerts {
         Ok(ids)
     }
 
-    async fn open_asks(&self, user: &str) -> Result<usize> {
+    async fn open_asks(&self, user: &str, since: DateTime<Utc>) -> Result<usize> {
         let open = Status::WAITING_FOR_PERSON;
         let mut pages = self
             .query()
             .index_name(super::INDEX_BY_USER)
-            .key_condition_expression("#user = :u")
+            .key_condition_expression("#user = :u AND received_at_epoch >= :since")
+            .expression_attribute_values(":since", AttributeValue::N(since.timestamp().to_string()))
             .filter_expression("#status IN (:a, :b, :c)")
             .expression_attribute_names("#user", "user")
             .expression_attribute_names("#status", "status")

@@ -271,11 +271,12 @@ impl AlertStore for MemoryAlerts {
         Ok(due.into_iter().take(limit).map(|r| r.id.clone()).collect())
     }
 
-    async fn open_asks(&self, user: &str) -> Result<usize> {
+    async fn open_asks(&self, user: &str, since: DateTime<Utc>) -> Result<usize> {
         let map = self.0.lock().unwrap();
         Ok(map
             .values()
             .filter(|r| r.user.as_deref() == Some(user) && r.status.is_waiting_for_person())
+            .filter(|r| r.received_at >= since)
             .count())
     }
 

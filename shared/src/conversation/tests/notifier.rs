@@ -45,6 +45,25 @@ async fn a_second_open_question_says_one_more_thing() {
 }
 
 #[tokio::test]
+async fn only_recent_open_questions_count_as_one_more() {
+    let world = World::new();
+    let old = world.stored(Status::Asked);
+    world
+        .alerts
+        .0
+        .lock()
+        .unwrap()
+        .get_mut(&old)
+        .unwrap()
+        .received_at = t0() - Duration::days(15);
+    let second = world.another("al_second", |_| {});
+    let record = world.record(&second);
+    world.notify(Action::Ask, &second).await.unwrap();
+    let expected = messages::ask(&record, false, t0() + Duration::minutes(30));
+    assert_eq!(world.chat.directs(), vec![expected]);
+}
+
+#[tokio::test]
 async fn a_claim_held_by_another_delivery_means_try_later_not_drop() {
     let world = World::new();
     let id = world.stored(Status::Received);
