@@ -2,8 +2,24 @@
 # Benchmarks: ingest (alerts through the real handler) and the poller (alerts pulled from SIEM
 # stand-ins), into moto (DynamoDB + SQS over loopback); the storm (tests/benches/storm.rs).
 # Prints per-alert latency and throughput. Numbers, not pass/fail: these machines are shared.
+#
+# scripts/bench.sh --summary: every figure of #13 side by side in one run - each function's cold init
+# against hello and its zipped arm64 package (scripts/ship-build.sh; SKIP_SHIP_BUILD=1 reuses the last
+# one), the write units of each step, and a batch of 100 admitted one at a time and concurrently.
+# About 25 minutes on 2 cores from cold (the arm64 build is most of it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--summary" ]; then
+  mkdir -p target/bench-results
+  find target/bench-results -name '*.json' ! -name ship.json -delete
+  if [ "${SKIP_SHIP_BUILD:-0}" != 1 ] || [ ! -f target/bench-results/ship.json ]; then
+    scripts/ship-build.sh
+  fi
+  "$0" --bench cold_start
+  "$0" --bench write_units
+  "$0" --bench ingest
+  exec .venv/bin/python scripts/bench_summary.py
+fi
 scripts/setup.sh
 source scripts/moto.sh
 # The storm (10,000 alerts against Slack's real rate) takes minutes: run it on its own with

@@ -65,10 +65,13 @@ async fn main() {
     };
     let hello = median(times.get_mut("hello").unwrap());
     println!("cold init, exec -> first /next, median of {rounds} (hello {hello:.1} ms):");
+    let mut figures = serde_json::json!({"hello_ms": hello, "rounds": rounds});
     for (name, _, _) in runs.iter().skip(1) {
         let ms = median(times.get_mut(name).unwrap());
         println!("  {name:<12} {ms:6.1} ms  {:4.1}x hello", ms / hello);
+        figures[name] = ms.into();
     }
+    securitybot_tests::bench_result("cold_start", &figures);
 }
 
 /// Starts the binary against a stand-in Runtime API and times its first `/next`.

@@ -70,6 +70,15 @@ async fn main() {
         securitybot::intake::admit::ADMIT_CONCURRENCY,
         took[0].as_secs_f64() / took[1].as_secs_f64()
     );
+    bench_result(
+        "batch",
+        &serde_json::json!({
+            "alerts": per_batch,
+            "concurrency": securitybot::intake::admit::ADMIT_CONCURRENCY,
+            "one_at_a_time_ms": ms(took[0]),
+            "concurrent_ms": ms(took[1]),
+        }),
+    );
     let n = 2 * rounds * per_batch;
     let stored = stack.alerts().await.len();
     println!("stored: {stored} alerts (expected {})", singles + n);

@@ -11,6 +11,16 @@ async fn main() {
         "  {:<34} {:>8} {:>7} {:>7} {:>7} {:>7}",
         "step", "requests", "table", "indexes", "total", "~reads"
     );
+    let figures: Vec<serde_json::Value> = steps
+        .iter()
+        .map(|(step, units)| {
+            serde_json::json!({
+                "step": step, "units": units.total(), "indexes": units.indexes(),
+                "reads": units.read_units,
+            })
+        })
+        .collect();
+    securitybot_tests::bench_result("write_units", &figures.into());
     for (step, units) in &steps {
         println!(
             "  {step:<34} {:>8} {:>7} {:>7} {:>7} {:>7}",

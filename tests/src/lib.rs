@@ -15,7 +15,7 @@ use securitybot::intake::webhook::Webhook;
 use securitybot_infra::{Provisioned, Template, provision, template_path};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -56,6 +56,14 @@ pub async fn aws() -> SdkConfig {
         ))
         .load()
         .await
+}
+
+/// Keeps a benchmark's figures as `target/bench-results/<name>.json`, for
+/// `scripts/bench.sh --summary` to print side by side.
+pub fn bench_result(name: &str, figures: &Value) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-results");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.json")), figures.to_string()).unwrap();
 }
 
 pub fn event_path(name: &str) -> PathBuf {
