@@ -2,6 +2,9 @@
 //! JSON event (samples in events/admin-*.json). Wiring only; the commands are
 //! `securitybot::admin`.
 
+mod serve;
+pub use serve::serve;
+
 use securitybot::admin::Admin;
 
 /// Test alerts are kept a week, not the real alerts' retention.

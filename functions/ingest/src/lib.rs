@@ -1,6 +1,9 @@
 //! The ingest function: the SIEM-facing webhook on a Lambda Function URL.
 //! Wiring and the Lambda <-> webhook translation only; the logic is `securitybot::intake`.
 
+mod serve;
+pub use serve::serve;
+
 use lambda_http::{Body, Request, Response};
 use securitybot::config::{BotConfig, IngestSettings};
 use securitybot::function_url::{self, Parts};

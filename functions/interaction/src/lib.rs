@@ -2,6 +2,9 @@
 //! Wiring and the Lambda <-> endpoint translation only; the logic is
 //! `securitybot::conversation::endpoint` (verify, read, act, answer within Slack's 3 s).
 
+mod serve;
+pub use serve::serve;
+
 use lambda_http::{Body, Request, Response};
 use securitybot::adapters::slack::interaction::SlackRequests;
 use securitybot::config::{BotConfig, ConversationSettings};

@@ -2,6 +2,9 @@
 //! SQS event translation only; the logic is `securitybot::conversation::notifier`. Partial
 //! batch failures are reported so only the failed messages are retried.
 
+mod serve;
+pub use serve::serve;
+
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use securitybot::config::{BotConfig, ConversationSettings};
 use securitybot::conversation::notifier::{Notifier, Received};

@@ -1,25 +1,8 @@
-//! Cold start: read and check the configuration, build the clients once, serve batches.
-
-use lambda_runtime::{LambdaEvent, run, service_fn};
-use securitybot::config::{BotConfig, ConversationSettings, EnvReader};
+//! The notifier function on its own (`cargo lambda watch` / `invoke`, a per-function deploy); the
+//! template deploys the shared bootstrap (`functions/bootstrap`), which runs the same `serve`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     securitybot::wiring::logging::init();
-    let settings = ConversationSettings::from_env(EnvReader::from_process())?;
-    let bot = BotConfig::load(settings.config_path.as_deref())?;
-    let aws = securitybot::wiring::aws::config().await;
-    // Built again whenever an operator saves new rules (checked at most once a minute).
-    let live = securitybot::wiring::live::for_main(&aws, &settings.resources, bot, {
-        let (aws, settings) = (aws.clone(), settings.clone());
-        move |bot, clock, metrics| notifier::wire(&aws, &settings, bot, clock, metrics)
-    });
-    run(service_fn(|event: LambdaEvent<_>| {
-        let live = &live;
-        async move {
-            let deadline = Some(event.context.deadline);
-            notifier::handle(&*live.current().await, event.payload, deadline).await
-        }
-    }))
-    .await
+    notifier::serve().await
 }

@@ -1,6 +1,9 @@
 //! The poller function: EventBridge Scheduler invokes it every few minutes with `{}` (every
 //! source in `[pollers]`) or `{"source": "<name>"}` (one of them).
 
+mod serve;
+pub use serve::serve;
+
 use securitybot::adapters::feeds;
 use securitybot::config::{BotConfig, PollerSettings};
 use securitybot::intake::poll::{Feed, Poller};

@@ -2,6 +2,9 @@
 //! `{"period": "hourly"|"daily", "scheduled_time": "<aws.scheduler.scheduled-time>"}`.
 //! The scheduled time (not the clock) picks the period, so a retry covers the same one.
 
+mod serve;
+pub use serve::serve;
+
 use chrono::{DateTime, Utc};
 use securitybot::config::RollupSettings;
 use securitybot::core::rollup::Cadence;

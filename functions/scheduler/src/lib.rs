@@ -1,6 +1,9 @@
 //! The scheduler function: run every minute by EventBridge Scheduler (any event payload).
 //! Wiring only; the sweep is `securitybot::conversation::deadlines`.
 
+mod serve;
+pub use serve::serve;
+
 use securitybot::config::ConversationSettings;
 use securitybot::conversation::deadlines::Deadlines;
 use securitybot::ports::{Clock, Metrics};

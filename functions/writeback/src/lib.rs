@@ -3,6 +3,9 @@
 //! `securitybot::writeback` (in order; the first failure is reported with everything after it,
 //! so Lambda retries from there, then sends the batch to the on-failure queue and its alarm).
 
+mod serve;
+pub use serve::serve;
+
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use securitybot::adapters::dynamodb::stream::reported_change;

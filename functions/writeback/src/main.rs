@@ -1,23 +1,8 @@
-//! Cold start: read and check the configuration, build the clients once, serve stream batches.
-
-use lambda_runtime::{LambdaEvent, run, service_fn};
-use securitybot::adapters::clock::SystemClock;
-use securitybot::config::{EnvReader, WritebackSettings};
-use std::sync::Arc;
+//! The writeback function on its own (`cargo lambda watch` / `invoke`, a per-function deploy); the
+//! template deploys the shared bootstrap (`functions/bootstrap`), which runs the same `serve`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     securitybot::wiring::logging::init();
-    let settings = WritebackSettings::from_env(EnvReader::from_process())?;
-    let aws = securitybot::wiring::aws::config().await;
-    let writeback = writeback::wire(
-        &aws,
-        &settings,
-        Arc::new(SystemClock),
-        securitybot::wiring::emf_metrics(&settings.resources),
-    );
-    run(service_fn(|event: LambdaEvent<serde_json::Value>| {
-        writeback::handle_invocation(&writeback, event.payload, Some(event.context.deadline))
-    }))
-    .await
+    writeback::serve().await
 }
