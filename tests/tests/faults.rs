@@ -288,7 +288,7 @@ async fn a_store_outage_while_polling_loses_nothing_and_asks_each_alert_once() {
         "the run stopped at the failure"
     );
     aws.heal();
-    // Then every update fails (hand-off marks, checkpoint writes): alerts stored and queued,
+    // Then every update fails (the checkpoint writes): alerts stored and queued,
     // no window marked done.
     aws.fail("UpdateItem", Fault::Drop, usize::MAX);
     assert!(poller.run(None).await.is_err());

@@ -30,7 +30,8 @@ pub struct AlertRecord {
     pub raw: String,
     /// Which credential delivered it ("webhook:<key id>"), for the audit trail.
     pub received_via: String,
-    /// Set once the work item is on the queue; absent means the hand-off is still owed.
+    /// When the scheduler's sweep last queued the alert again (admission writes nothing after
+    /// queueing: a new alert is stored already due for the sweep's second look).
     pub queued_at: Option<DateTime<Utc>>,
     pub history: Vec<AuditEntry>,
     /// The person's chat id, once they have been asked.
